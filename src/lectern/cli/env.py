@@ -1,0 +1,128 @@
+"""`lectern env contract|validate|generate-secrets`: the environment contract, locally."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lectern.cli.common import CommandError, console, load_dotenv
+from lectern.contract import Contract, Variable, load_contract
+
+app = typer.Typer(help="The environment contract: list, validate, generate secrets.", no_args_is_help=True)
+
+
+def _contract() -> Contract:
+    return load_contract(os.environ)
+
+
+@app.command("contract")
+def show_contract() -> None:
+    """List the required and optional variables with description, owner, rule and default."""
+    contract = _contract()
+    for title, variables in (("Required", contract.required), ("Optional", contract.optional)):
+        table = Table(title=f"{title} variables", show_lines=False, title_justify="left")
+        for column in ("NAME", "description", "owner", "rule", "default"):
+            table.add_column(column, overflow="fold")
+        for var in variables:
+            default = var.default or (f"local: {var.local_default}" if var.local_default else "")
+            secret = " (secret)" if var.sensitive else ""
+            table.add_row(var.name + secret, var.description, var.owner, var.rule, default)
+        console.print(table)
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    from dotenv import dotenv_values
+
+    if not path.is_file():
+        raise CommandError(f"{path} does not exist")
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+@app.command()
+def validate(
+    local: Annotated[bool, typer.Option("--local", help="Validate this machine's environment.")] = False,
+    env_file: Annotated[
+        Path | None, typer.Option("--env-file", help="Validate this .env file instead of the environment.")
+    ] = None,
+    production: Annotated[
+        bool, typer.Option("--production", help="Apply production rules: no local defaults.")
+    ] = False,
+) -> None:
+    """Check variables against the contract: NAME, required, status, reason. Exit 1 on failure; never a value."""
+    if not local and env_file is None:
+        raise CommandError("say what to validate: --local (this environment) or --env-file FILE")
+    if env_file is not None:
+        values = _read_env_file(env_file)
+    else:
+        load_dotenv()
+        values = dict(os.environ)
+    checks = load_contract(values).validate(values, production=production)
+    table = Table(title="Environment contract", title_justify="left")
+    for column in ("NAME", "required", "status", "reason"):
+        table.add_column(column)
+    colours = {"valid": "green", "default": "cyan", "unset": "dim", "missing": "red", "invalid": "red"}
+    for check in checks:
+        colour = colours[check.status]
+        table.add_row(
+            check.name,
+            "yes" if check.required else "no",
+            f"[{colour}]{check.status}[/{colour}]",
+            check.reason,
+        )
+    console.print(table)
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        console.print(f"[red]{len(failed)} variable(s) break the contract.[/red]")
+        raise typer.Exit(1)
+    console.print("[green]All variables satisfy the contract.[/green]")
+
+
+def generate_value(var: Variable) -> str:
+    """A strong random value for a generatable variable (`hex:N` = N random bytes as hex)."""
+    kind, _, size = (var.generate or "hex:32").partition(":")
+    count = int(size or 32)
+    if kind == "hex":
+        return secrets.token_hex(count)
+    if kind == "urlsafe":
+        return secrets.token_urlsafe(count)
+    raise CommandError(f"{var.name}: unknown generator {var.generate!r} in the contract")
+
+
+def _write_env(path: Path, values: dict[str, str]) -> list[str]:
+    """Add or replace KEY=value lines in `path` (created with mode 0600); returns the names written."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    remaining = dict(values)
+    out = []
+    for line in lines:
+        key = line.split("=", 1)[0].strip().removeprefix("export ").strip()
+        out.append(f"{key}={remaining.pop(key)}" if key in remaining else line)
+    out.extend(f"{k}={v}" for k, v in remaining.items())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(out) + "\n")
+    path.chmod(0o600)
+    return list(values)
+
+
+@app.command("generate-secrets")
+def generate_secrets(
+    write: Annotated[Path | None, typer.Option("--write", help="Add the values to this env file (mode 0600).")] = None,
+    show: Annotated[bool, typer.Option("--show", help="Print the values (they are secrets).")] = False,
+) -> None:
+    """Generate strong random values for the variables the contract marks generatable."""
+    generatable = [v for v in _contract().variables.values() if v.generate or v.generate_command]
+    values = {v.name: generate_value(v) for v in generatable}
+    if write is not None:
+        names = _write_env(write, values)
+        console.print(f"Wrote {', '.join(names)} to {write} (mode 0600).")
+    for name, value in values.items():
+        console.print(
+            f"{name}={value}" if show else f"{name}: generated ({len(value)} characters, hidden; --show prints it)"
+        )
+    if write is None and not show:
+        console.print("[dim]Nothing was stored: use --write .env to keep them.[/dim]")

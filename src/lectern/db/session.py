@@ -1,0 +1,80 @@
+"""One Database per app: the engine is built on first use (never at import) and sized for short-lived instances."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from lectern.db.url import sqlalchemy_url
+from lectern.errors import AppError
+from lectern.settings import Settings
+
+
+def resolve_url(settings: Settings, *, migrations: bool = False) -> str:
+    """The SQLAlchemy URL to use: DATABASE_URL(_UNPOOLED for migrations) or the embedded server."""
+    if migrations and settings.database_url_unpooled is not None:
+        return sqlalchemy_url(settings.database_url_unpooled.get_secret_value())
+    if settings.database_url is not None:
+        return sqlalchemy_url(settings.database_url.get_secret_value())
+    from lectern.db.embedded import start_embedded
+
+    return start_embedded(settings.lectern_data_dir)
+
+
+def build_engine(url: str, settings: Settings) -> AsyncEngine:
+    """An async engine that works through PgBouncer in transaction mode (Neon's pooler)."""
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_recycle=300,
+        pool_pre_ping=True,
+        # Server-side prepared statements do not survive PgBouncer's transaction mode: never prepare.
+        connect_args={"prepare_threshold": None, "connect_timeout": 10},
+    )
+
+
+class Database:
+    """Lazily built engine and session factory for one app instance."""
+
+    def __init__(self, settings: Settings, url: str | None = None) -> None:
+        self._settings = settings
+        self._url = url
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._lock = asyncio.Lock()
+
+    async def engine(self) -> AsyncEngine:
+        """The engine, built on first use (starting the embedded server if needed)."""
+        if self._engine is None:
+            async with self._lock:
+                if self._engine is None:
+                    url = self._url if self._url is not None else await asyncio.to_thread(resolve_url, self._settings)
+                    self._engine = build_engine(url, self._settings)
+                    self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
+        return self._engine
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session committed when the block ends without error, rolled back otherwise (see AppError.keeps_changes)."""
+        await self.engine()
+        assert self._sessions is not None
+        async with self._sessions() as session:
+            try:
+                yield session
+                await session.commit()
+            except AppError as exc:
+                await (session.commit() if exc.keeps_changes else session.rollback())
+                raise
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def dispose(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+            self._sessions = None

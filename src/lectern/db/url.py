@@ -1,0 +1,33 @@
+"""Turn the URLs users paste (Neon's included) into SQLAlchemy URLs for psycopg 3."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from lectern.errors import ConfigError
+
+_SCHEMES = ("postgres://", "postgresql://", "postgresql+psycopg://")
+
+
+def sqlalchemy_url(url: str) -> str:
+    """`postgres://…` and `postgresql://…` become `postgresql+psycopg://…`; query options pass to libpq as is."""
+    url = url.strip()
+    for scheme in _SCHEMES:
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    raise ConfigError("DATABASE_URL must start with postgres:// or postgresql://")
+
+
+def is_pooled(url: str) -> bool:
+    """Neon's pooled hosts carry `-pooler` in the endpoint id (PgBouncer in transaction mode)."""
+    host = urlsplit(url.replace("+psycopg", "")).hostname or ""
+    return "-pooler" in host
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()

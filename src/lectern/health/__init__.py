@@ -1,0 +1,1 @@
+"""Liveness, readiness (database and migrations) and the env contract's validation endpoint."""

@@ -1,0 +1,1 @@
+"""The learner profile and learning preferences: each reader only ever sees and changes their own."""

@@ -1,0 +1,67 @@
+"""Settings read from the environment (declared in env_contract.json); nothing is built at import."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lectern.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """Every field maps to the upper-case variable of the same name in the env contract."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    app_env: Literal["development", "test", "production"] = "development"
+    vercel_env: Literal["production", "preview", "development"] | None = None
+    vercel_git_commit_sha: str | None = None
+
+    database_url: SecretStr | None = None
+    database_url_unpooled: SecretStr | None = None
+    lectern_data_dir: Path = Path(".lectern")
+    lectern_contract: Path | None = None
+
+    jwt_secret: SecretStr | None = None
+    jwt_issuer: str = "lectern"
+    jwt_audience: str = "lectern-api"
+    access_token_ttl_seconds: int = Field(default=900, ge=10, le=86_400)
+    refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+
+    frontend_origins: str = ""
+    github_pages_url: str | None = None
+    cors_allow_credentials: bool = True
+
+    max_body_bytes: int = Field(default=1_048_576, ge=100)
+    db_pool_size: int = Field(default=5, ge=1, le=99)
+    db_max_overflow: int = Field(default=5, ge=0, le=99)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @property
+    def production(self) -> bool:
+        return self.app_env == "production" or self.vercel_env == "production"
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url is None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; a bad value becomes a ConfigError naming the variable, never echoing the value."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = sorted({f"{str(e['loc'][0]).upper()} ({e['msg']})" for e in exc.errors(include_input=False)})
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return load_settings()

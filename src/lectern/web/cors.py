@@ -1,0 +1,113 @@
+"""CORS from an exact allow-list: credentials only for listed origins, never `*` with credentials."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lectern.errors import ConfigError
+from lectern.settings import Settings
+from lectern.web.problems import PROBLEM_JSON, problem_body
+
+ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+ALLOWED_HEADERS = "authorization, content-type, if-match, if-none-match, x-request-id, accept, last-event-id"
+EXPOSED_HEADERS = "etag, x-request-id, retry-after, location"
+# Chromium caps preflight caching at 7200 s; an hour keeps config changes visible soon enough.
+MAX_AGE = "3600"
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{url!r} is not an origin (expected scheme://host[:port])")
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname.lower()}{port}"
+
+
+@dataclass(frozen=True)
+class CORSPolicy:
+    origins: frozenset[str]
+    allow_any: bool
+    credentials: bool
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CORSPolicy:
+        """Parse FRONTEND_ORIGINS and GITHUB_PAGES_URL; refuse `*` together with credentials."""
+        entries = [e.strip() for e in settings.frontend_origins.split(",") if e.strip()]
+        allow_any = "*" in entries
+        if allow_any and settings.cors_allow_credentials:
+            raise ConfigError(
+                "FRONTEND_ORIGINS contains * while CORS_ALLOW_CREDENTIALS is true: browsers refuse that and "
+                "it would let any site act for a signed-in reader. List the exact origins, or set "
+                "CORS_ALLOW_CREDENTIALS=false."
+            )
+        origins = {_origin_of(e) for e in entries if e != "*"}
+        if settings.github_pages_url:
+            origins.add(_origin_of(settings.github_pages_url))
+        return cls(frozenset(origins), allow_any, settings.cors_allow_credentials)
+
+    def allows(self, origin: str) -> bool:
+        if origin == "null":
+            return False
+        return self.allow_any or origin.lower() in self.origins
+
+
+class CORSMiddleware:
+    def __init__(self, app: ASGIApp, policy: CORSPolicy) -> None:
+        self.app = app
+        self.policy = policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        if origin is not None and scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            await self._preflight(scope, origin, send)
+            return
+        allowed = origin is not None and self.policy.allows(origin)
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                out = MutableHeaders(scope=message)
+                out.add_vary_header("Origin")
+                if allowed:
+                    self._allow(out, origin or "")
+                    out["access-control-expose-headers"] = EXPOSED_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    def _allow(self, out: MutableHeaders, origin: str) -> None:
+        if self.policy.allow_any and not self.policy.credentials:
+            out["access-control-allow-origin"] = "*"
+            return
+        out["access-control-allow-origin"] = origin
+        if self.policy.credentials:
+            out["access-control-allow-credentials"] = "true"
+
+    async def _preflight(self, scope: Scope, origin: str, send: Send) -> None:
+        out = MutableHeaders()
+        out["vary"] = "Origin"
+        if self.policy.allows(origin):
+            status, body = 204, b""
+            self._allow(out, origin)
+            out["access-control-allow-methods"] = ALLOWED_METHODS
+            out["access-control-allow-headers"] = ALLOWED_HEADERS
+            out["access-control-max-age"] = MAX_AGE
+        else:
+            status = 403
+            request_id = scope.get("state", {}).get("request_id")
+            detail = f"The origin {origin} is not allowed. Add it to FRONTEND_ORIGINS."
+            body = json.dumps(
+                problem_body(request_id, 403, "cors_origin_refused", "Origin not allowed", detail)
+            ).encode()
+            out["content-type"] = PROBLEM_JSON
+        out["content-length"] = str(len(body))
+        await send({"type": "http.response.start", "status": status, "headers": out.raw})
+        await send({"type": "http.response.body", "body": body})
