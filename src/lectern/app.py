@@ -1,14 +1,15 @@
-"""The ASGI application: `create_app()` wires settings, middleware, errors and routers; `app` is for Vercel."""
+"""The ASGI application: `create_app()` wires settings, middleware, errors and the domains' routes."""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.routing import Mount
 
 from lectern import __version__
 from lectern.contract import failures_message, load_contract
@@ -16,9 +17,18 @@ from lectern.db.session import Database
 from lectern.errors import ConfigError
 from lectern.settings import Settings, get_settings
 from lectern.web.cors import CORSMiddleware, CORSPolicy
-from lectern.web.docs_page import install_docs
 from lectern.web.edge import EdgeMiddleware, RequestSink, log_request
+from lectern.web.lazy import Domain, LazyDomains, load_router
 from lectern.web.problems import install_problem_handlers
+
+LIVENESS = "lectern.health.liveness:router"
+
+# Which routers serve which paths; each group loads on its first request (see web/lazy.py).
+DOMAINS = (
+    Domain(("/api/health/ready", "/api/health/env"), ("lectern.health.routes:router",)),
+    Domain(("/api/auth",), ("lectern.auth.routes:router",)),
+    Domain(("/api/profile", "/api/preferences"), ("lectern.profiles.routes:router",)),
+)
 
 
 def _check_production_env(settings: Settings) -> None:
@@ -40,42 +50,51 @@ def _configure_logging(level: str) -> None:
     logger.setLevel(level)
 
 
+def _describe(app: FastAPI, settings: Settings, database: Database, *, catalogue: bool) -> FastAPI:
+    app.state.settings = settings
+    app.state.database = database
+    install_problem_handlers(app)
+    if catalogue:
+        from lectern.web.docs_page import install_docs
+
+        install_docs(app)
+    return app
+
+
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
-    """Build the app. Nothing connects here: the engine is built on the first request that needs it."""
+    """Build the app. Nothing connects and no domain is imported here: both wait for a request."""
     settings = settings or get_settings()
     _check_production_env(settings)
     cors = CORSPolicy.from_settings(settings)
     _configure_logging(settings.log_level)
     db = database or Database(settings)
 
+    def build_domain(routers: Sequence[str], catalogue: bool) -> FastAPI:
+        sub = FastAPI(
+            title="Lectern",
+            version=__version__,
+            summary="The backend for AI-native textbooks.",
+            docs_url=None,
+            redoc_url=None,
+            openapi_url="/openapi.json" if catalogue else None,
+        )
+        if catalogue:
+            sub.include_router(load_router(LIVENESS))
+        for spec in routers:
+            sub.include_router(load_router(spec))
+        return _describe(sub, settings, db, catalogue=catalogue)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         await db.dispose()
 
-    app = FastAPI(
-        title="Lectern",
-        version=__version__,
-        summary="The backend for AI-native textbooks.",
-        docs_url=None,
-        redoc_url=None,
-        lifespan=lifespan,
-    )
-    app.state.settings = settings
-    app.state.database = db
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    _describe(app, settings, db, catalogue=False)
     sinks: list[RequestSink] = [log_request]
     app.state.request_sinks = sinks
-
-    install_problem_handlers(app)
-    install_docs(app)
-
-    from lectern.auth.routes import router as auth_router
-    from lectern.health.routes import router as health_router
-    from lectern.profiles.routes import router as profiles_router
-
-    app.include_router(health_router)
-    app.include_router(auth_router)
-    app.include_router(profiles_router)
+    app.include_router(load_router(LIVENESS))
+    app.router.routes.append(Mount("", app=LazyDomains(DOMAINS, build_domain)))
 
     # Added last = outermost: the edge sees every response, CORS preflights included.
     app.add_middleware(CORSMiddleware, policy=cors)

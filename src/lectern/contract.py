@@ -115,8 +115,18 @@ def _variable(name: str, spec: Mapping[str, Any], *, required: bool) -> Variable
     if not isinstance(spec, Mapping):
         raise ConfigError(f"contract: variable {name} must be an object")
     rules = spec.get("validation") or {}
+    if not isinstance(rules, Mapping):
+        raise ConfigError(f"contract: variable {name} has a 'validation' that is not an object")
     enum = rules.get("enum")
     pattern = rules.get("pattern")
+    min_length = rules.get("min_length")
+    # A wrong type here would otherwise surface later as a TypeError while validating a value.
+    if min_length is not None and (isinstance(min_length, bool) or not isinstance(min_length, int)):
+        raise ConfigError(f"contract: variable {name} has a min_length that is not an integer")
+    if enum is not None and not isinstance(enum, list):
+        raise ConfigError(f"contract: variable {name} has an enum that is not a list")
+    if pattern is not None and not isinstance(pattern, str):
+        raise ConfigError(f"contract: variable {name} has a pattern that is not a string")
     if pattern is not None:
         try:
             re.compile(pattern)
@@ -129,7 +139,7 @@ def _variable(name: str, spec: Mapping[str, Any], *, required: bool) -> Variable
         description=str(spec.get("description", "")),
         owner=str(spec.get("owner", "")),
         deployer=str(spec.get("deployer", "")),
-        min_length=rules.get("min_length"),
+        min_length=min_length,
         pattern=pattern,
         enum=tuple(str(e) for e in enum) if enum is not None else None,
         generate_command=spec.get("generate_command"),
@@ -144,11 +154,14 @@ def _variable(name: str, spec: Mapping[str, Any], *, required: bool) -> Variable
 def parse_contract(data: Mapping[str, Any], base: Contract | None = None) -> Contract:
     """Build a contract from the env_contract.json structure, extending `base` when given."""
     variables = dict(base.variables) if base else {}
-    groups = data.get("variables")
+    groups = data.get("variables") if isinstance(data, Mapping) else None
     if not isinstance(groups, Mapping):
         raise ConfigError("contract: 'variables' must be an object with 'required' and 'optional'")
     for group, required in (("required", True), ("optional", False)):
-        for name, spec in (groups.get(group) or {}).items():
+        members = groups.get(group) or {}
+        if not isinstance(members, Mapping):
+            raise ConfigError(f"contract: 'variables.{group}' must be an object keyed by variable name")
+        for name, spec in members.items():
             if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
                 raise ConfigError(f"contract: {name!r} is not a valid variable name")
             variables[name] = _variable(name, spec, required=required)

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from lectern.auth.security import decode_access_token
-from lectern.auth.service import AuthConfig
+from lectern.auth.config import AuthConfig
+from lectern.auth.tokens import decode_access_token
 from lectern.errors import InvalidToken, Unauthorized
 from lectern.web.deps import SettingsDep
 
@@ -17,7 +17,7 @@ from lectern.web.deps import SettingsDep
 _bearer = HTTPBearer(auto_error=False, description="An access token from /api/auth/login or /api/auth/signup.")
 
 
-def get_auth_config(request: Request, settings: SettingsDep) -> AuthConfig:
+async def get_auth_config(request: Request, settings: SettingsDep) -> AuthConfig:
     config = getattr(request.app.state, "auth_config", None)
     if config is None:
         config = request.app.state.auth_config = AuthConfig.from_settings(settings)
@@ -28,7 +28,7 @@ def get_auth_config(request: Request, settings: SettingsDep) -> AuthConfig:
 AuthConfigDep = Annotated[AuthConfig, Depends(get_auth_config)]
 
 
-def current_user_id(
+async def current_user_id(
     config: AuthConfigDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> uuid.UUID:
     if credentials is None:

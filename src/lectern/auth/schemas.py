@@ -16,8 +16,16 @@ def _normalize_email(value: str) -> str:
     local, at, domain = value.rpartition("@")
     if not at or not local or "." not in domain or domain.startswith(".") or domain.endswith("."):
         raise ValueError("must be an email address like reader@example.org")
-    if any(c.isspace() for c in value):
-        raise ValueError("must not contain spaces")
+    # Control characters (NUL above all, which PostgreSQL text refuses) are never part of an address.
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError("must not contain spaces or control characters")
+    return value
+
+
+def _without_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL: refuse it as invalid input instead of failing in the database.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
     return value
 
 
@@ -33,7 +41,7 @@ class Strict(BaseModel):
 class SignupRequest(Strict):
     email: Email
     password: Password
-    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_without_nul)] | None = None
 
 
 class LoginRequest(Strict):

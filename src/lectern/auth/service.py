@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lectern.auth import repository, security
-from lectern.auth.keys import signing_key
+from lectern.auth import passwords, repository, tokens
+from lectern.auth.config import AuthConfig
 from lectern.auth.schemas import LoginRequest, SignupRequest, TokenResponse, UserRead
 from lectern.db.models import User
 from lectern.errors import Conflict, InvalidInput, InvalidToken, TooManyRequests, Unauthorized
-from lectern.settings import Settings
 
 
 class InvalidCredentials(Unauthorized):
@@ -33,31 +31,6 @@ class InvalidRefreshToken(Unauthorized):
         super().__init__(detail)
 
 
-@dataclass(frozen=True)
-class AuthConfig:
-    """Plain values the service needs, taken from settings by the route layer."""
-
-    key: str
-    issuer: str
-    audience: str
-    access_ttl: int
-    refresh_ttl: timedelta
-    max_failures: int
-    failure_window: timedelta
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> AuthConfig:
-        return cls(
-            key=signing_key(settings),
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            access_ttl=settings.access_token_ttl_seconds,
-            refresh_ttl=timedelta(days=settings.refresh_token_ttl_days),
-            max_failures=settings.login_max_failures,
-            failure_window=timedelta(seconds=settings.login_window_seconds),
-        )
-
-
 def _user_read(user: User) -> UserRead:
     return UserRead(id=user.id, email=user.email, name=user.name, created_at=user.created_at)
 
@@ -65,9 +38,9 @@ def _user_read(user: User) -> UserRead:
 async def _issue_tokens(
     session: AsyncSession, config: AuthConfig, user: User, family_id: uuid.UUID | None = None
 ) -> TokenResponse:
-    refresh, digest = security.new_refresh_token()
+    refresh, digest = tokens.new_refresh_token()
     await repository.add_refresh_token(session, user.id, family_id or uuid.uuid4(), digest, config.refresh_ttl)
-    access = security.create_access_token(
+    access = tokens.create_access_token(
         user.id, key=config.key, issuer=config.issuer, audience=config.audience, ttl_seconds=config.access_ttl
     )
     return TokenResponse(
@@ -76,9 +49,9 @@ async def _issue_tokens(
 
 
 async def signup(session: AsyncSession, config: AuthConfig, request: SignupRequest) -> TokenResponse:
-    if security.is_common_password(request.password):
+    if passwords.is_common_password(request.password):
         raise InvalidInput("This password is too common; choose another.", field="password")
-    password_hash = await asyncio.to_thread(security.hash_password, request.password)
+    password_hash = await asyncio.to_thread(passwords.hash_password, request.password)
     user = await repository.create_user(session, request.email, password_hash, request.name)
     if user is None:
         raise Conflict("An account with this email already exists.")
@@ -92,7 +65,7 @@ async def login(session: AsyncSession, config: AuthConfig, request: LoginRequest
         raise TooManyRequests("Too many failed sign-ins for this account. Try again later.", retry_after=wait)
     user = await repository.get_user_by_email(session, request.email)
     ok, new_hash = await asyncio.to_thread(
-        security.verify_password, request.password, user.password_hash if user else None
+        passwords.verify_password, request.password, user.password_hash if user else None
     )
     if user is None or not ok:
         await repository.record_login_failure(session, request.email)
@@ -104,7 +77,7 @@ async def login(session: AsyncSession, config: AuthConfig, request: LoginRequest
 
 
 async def refresh(session: AsyncSession, config: AuthConfig, refresh_token: str) -> TokenResponse:
-    digest = security.refresh_token_digest(refresh_token)
+    digest = tokens.refresh_token_digest(refresh_token)
     claimed = await repository.claim_refresh_token(session, digest)
     if claimed is None:
         known = await repository.find_refresh_token(session, digest)
@@ -124,7 +97,7 @@ async def refresh(session: AsyncSession, config: AuthConfig, refresh_token: str)
 
 async def logout(session: AsyncSession, refresh_token: str) -> None:
     """Revoke the token's family; unknown tokens are ignored (nothing to reveal)."""
-    known = await repository.find_refresh_token(session, security.refresh_token_digest(refresh_token))
+    known = await repository.find_refresh_token(session, tokens.refresh_token_digest(refresh_token))
     if known is not None:
         await repository.revoke_family(session, known.family_id)
 

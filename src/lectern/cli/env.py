@@ -20,10 +20,43 @@ def _contract() -> Contract:
     return load_contract(os.environ)
 
 
+def _rule_markdown(var: Variable) -> str:
+    # Patterns go in code spans: MDX would read their braces as expressions.
+    parts = []
+    if var.min_length is not None:
+        parts.append(f"at least {var.min_length} characters")
+    if var.enum is not None:
+        parts.append("one of " + ", ".join(f"`{e}`" for e in var.enum))
+    if var.pattern is not None:
+        parts.append("matches `" + var.pattern.replace("|", "\\|") + "`")
+    return "; ".join(parts) or "any value"
+
+
+def contract_markdown(contract: Contract) -> str:
+    """The contract as a Markdown table (README and docs/configuration.md are generated from it)."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| Variable | Required | Description | Rule | Default |", "|---|---|---|---|---|"]
+    for var in contract.required + contract.optional:
+        required = "yes (production)" if var.required and var.local_default else "yes" if var.required else "no"
+        default = var.default or (f"local: {var.local_default}" if var.local_default else "")
+        name = f"`{var.name}`" + (" (secret)" if var.sensitive else "")
+        rule = _rule_markdown(var)
+        lines.append(f"| {name} | {required} | {cell(var.description)} | {rule} | {cell(default)} |")
+    return "\n".join(lines) + "\n"
+
+
 @app.command("contract")
-def show_contract() -> None:
+def show_contract(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table (for docs).")] = False,
+) -> None:
     """List the required and optional variables with description, owner, rule and default."""
     contract = _contract()
+    if markdown:
+        typer.echo(contract_markdown(contract), nl=False)
+        return
     for title, variables in (("Required", contract.required), ("Optional", contract.optional)):
         table = Table(title=f"{title} variables", show_lines=False, title_justify="left")
         for column in ("NAME", "description", "owner", "rule", "default"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 from typing import Annotated
 
 import typer
@@ -31,6 +33,9 @@ def serve(
 
     create_app(settings)
     console.print(f"Lectern on [bold]http://{host}:{port}[/bold]  (API docs: http://{host}:{port}/docs)")
+    # uvicorn re-raises SIGTERM after its graceful shutdown, which would kill us before the atexit hook
+    # that stops the embedded PostgreSQL; exit normally instead so the database does not outlive us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         "lectern.app:create_app",
         factory=True,

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-
-from lectern.db.url import sqlalchemy_url
+from lectern.db.url import is_local, is_pooled, sqlalchemy_url
 from lectern.errors import AppError
 from lectern.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 
 def resolve_url(settings: Settings, *, migrations: bool = False) -> str:
@@ -25,13 +27,20 @@ def resolve_url(settings: Settings, *, migrations: bool = False) -> str:
 
 
 def build_engine(url: str, settings: Settings) -> AsyncEngine:
-    """An async engine that works through PgBouncer in transaction mode (Neon's pooler)."""
+    """An async engine that works through PgBouncer in transaction mode (Neon's pooler).
+
+    Direct remote hosts get a liveness ping on checkout (a suspended Neon compute drops idle
+    connections); through the pooler or on a local socket that round trip buys nothing.
+    """
+    # SQLAlchemy costs ~0.2 s to import: only requests that use the database pay it.
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_recycle=300,
-        pool_pre_ping=True,
+        pool_pre_ping=not (is_pooled(url) or is_local(url)),
         # Server-side prepared statements do not survive PgBouncer's transaction mode: never prepare.
         connect_args={"prepare_threshold": None, "connect_timeout": 10},
     )
@@ -52,7 +61,14 @@ class Database:
         if self._engine is None:
             async with self._lock:
                 if self._engine is None:
-                    url = self._url if self._url is not None else await asyncio.to_thread(resolve_url, self._settings)
+                    url = self._url
+                    if url is None and self._settings.embedded_database:
+                        # Starting the embedded server blocks for about a second: not on the event loop.
+                        url = await asyncio.to_thread(resolve_url, self._settings)
+                    elif url is None:
+                        url = resolve_url(self._settings)
+                    from sqlalchemy.ext.asyncio import async_sessionmaker
+
                     self._engine = build_engine(url, self._settings)
                     self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
         return self._engine

@@ -24,6 +24,14 @@ def is_pooled(url: str) -> bool:
     return "-pooler" in host
 
 
+def is_local(url: str) -> bool:
+    """A Unix socket or loopback host: no network between the app and the database."""
+    parts = urlsplit(url.replace("+psycopg", ""))
+    host = parts.hostname or ""
+    socket_dir = "host=/" in parts.query
+    return socket_dir or host in ("", "localhost", "127.0.0.1", "::1")
+
+
 def redacted(url: str) -> str:
     """The URL without its password, for messages."""
     parts = urlsplit(url)

@@ -1,4 +1,4 @@
-"""/api/health, /api/health/ready and /api/health/env."""
+"""/api/health/ready and /api/health/env (liveness is in liveness.py, kept free of database imports)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,6 @@ router = APIRouter(prefix="/api/health", tags=["health"])
 HEALTH_JSON = "application/health+json"
 
 
-class Liveness(BaseModel):
-    status: Literal["healthy"]
-    version: str
-
-
 class EnvVariableStatus(BaseModel):
     name: str
     required: bool
@@ -38,12 +33,6 @@ class EnvReport(BaseModel):
 
     status: Literal["pass", "warn", "fail"]
     variables: list[EnvVariableStatus]
-
-
-@router.get("")
-async def health() -> Liveness:
-    """Liveness: the function runs. Touches nothing external."""
-    return Liveness(status="healthy", version=__version__)
 
 
 @router.get(

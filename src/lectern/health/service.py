@@ -9,7 +9,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 READINESS_TIMEOUT_S = 3.0
 SLOW_DATABASE_MS = 1000
@@ -31,7 +30,7 @@ async def readiness(engine_factory: Any) -> dict[str, Any]:
     checks: dict[str, list[dict[str, Any]]] = {}
     started = time.perf_counter()
     try:
-        engine: AsyncEngine = await asyncio.wait_for(engine_factory(), READINESS_TIMEOUT_S)
+        engine = await asyncio.wait_for(engine_factory(), READINESS_TIMEOUT_S)
         async with asyncio.timeout(READINESS_TIMEOUT_S), engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
             exists = (await connection.execute(text("SELECT to_regclass('alembic_version') IS NOT NULL"))).scalar()

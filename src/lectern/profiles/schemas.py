@@ -31,8 +31,16 @@ def _language_tag(value: str) -> str:
     return "-".join(out)
 
 
+def _without_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL: refuse it as invalid input instead of failing in the database.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+NoNul = AfterValidator(_without_nul)
 LanguageTag = Annotated[str, Field(min_length=2, max_length=35), AfterValidator(_language_tag)]
-Topic = Annotated[str, Field(min_length=1, max_length=60)]
+Topic = Annotated[str, Field(min_length=1, max_length=60), NoNul]
 
 
 class Strict(BaseModel):
@@ -40,11 +48,11 @@ class Strict(BaseModel):
 
 
 class ProfileFields(Strict):
-    display_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    software_background: Annotated[str, Field(max_length=2000)] = ""
-    hardware_background: Annotated[str, Field(max_length=2000)] = ""
+    display_name: Annotated[str, Field(min_length=1, max_length=100), NoNul] | None = None
+    software_background: Annotated[str, Field(max_length=2000), NoNul] = ""
+    hardware_background: Annotated[str, Field(max_length=2000), NoNul] = ""
     experience_level: Level = "beginner"
-    goals: Annotated[str, Field(max_length=2000)] = ""
+    goals: Annotated[str, Field(max_length=2000), NoNul] = ""
 
 
 class ProfileUpdate(ProfileFields):

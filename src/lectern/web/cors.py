@@ -20,11 +20,19 @@ EXPOSED_HEADERS = "etag, x-request-id, retry-after, location"
 MAX_AGE = "3600"
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _origin_of(url: str) -> str:
     parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        port_number = parts.port
+    except ValueError:
+        port_number = -1
+    if parts.scheme not in ("http", "https") or not parts.hostname or port_number == -1:
         raise ConfigError(f"{url!r} is not an origin (expected scheme://host[:port])")
-    port = f":{parts.port}" if parts.port else ""
+    # Browsers leave the default port out of Origin, so `https://host:443` must match `https://host`.
+    port = f":{port_number}" if port_number and port_number != _DEFAULT_PORTS[parts.scheme] else ""
     return f"{parts.scheme}://{parts.hostname.lower()}{port}"
 
 

@@ -12,19 +12,20 @@ from lectern.db.session import Database
 from lectern.settings import Settings
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Dependencies are `async def` on purpose: FastAPI runs plain `def` ones in a thread pool.
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+async def get_session(database: Annotated[Database, Depends(get_database)]) -> AsyncIterator[AsyncSession]:
     """The request's one session: committed at the edge, before the response is sent."""
-    async with get_database(request).session() as session:
+    async with database.session() as session:
         yield session
 
 

@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lectern.web.problems import PROBLEM_JSON, problem_body
 
 access_log = logging.getLogger("lectern.access")
+error_log = logging.getLogger("lectern.errors")
 
 _IMPORTED_AT = time.perf_counter()
 _first_request_seen = False
@@ -109,11 +111,13 @@ class EdgeMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         https = scope.get("scheme") == "https" or headers.get("x-forwarded-proto", "").lower() == "https"
         status = 500
+        response_started = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 out = MutableHeaders(scope=message)
                 out["x-request-id"] = request_id
                 _add_security_headers(out, https)
@@ -136,7 +140,15 @@ class EdgeMiddleware:
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 await self._too_large(request_id, send_with_headers)
             else:
-                await self.app(scope, receive_within_limit, send_with_headers)
+                try:
+                    await self.app(scope, receive_within_limit, send_with_headers)
+                except Exception:
+                    if response_started:
+                        raise
+                    # Starlette's last-resort 500 is sent outside this middleware, without the request id
+                    # and security headers: answer here instead.
+                    error_log.exception("unhandled error on %s %s", scope["method"], _route_template(scope))
+                    await self._internal_error(request_id, send_with_headers)
         finally:
             record = RequestRecord(
                 method=scope["method"],
@@ -151,23 +163,24 @@ class EdgeMiddleware:
                 sink(record)
 
     async def _too_large(self, request_id: str, send: Send) -> None:
-        body = json.dumps(
-            problem_body(
-                request_id,
-                413,
-                "payload_too_large",
-                "Payload too large",
-                f"The request body is larger than {self.max_body_bytes} bytes.",
-            )
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        detail = f"The request body is larger than {self.max_body_bytes} bytes."
+        await _send_problem(send, problem_body(request_id, 413, "payload_too_large", "Payload too large", detail))
+
+    async def _internal_error(self, request_id: str, send: Send) -> None:
+        detail = "Something went wrong on our side; it has been logged."
+        await _send_problem(send, problem_body(request_id, 500, "internal_error", "Internal error", detail))
+
+
+async def _send_problem(send: Send, problem: dict[str, Any]) -> None:
+    body = json.dumps(problem).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": problem["status"],
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,4 +1,4 @@
-"""Pure security primitives: Argon2id password hashes, HS256 access tokens, opaque refresh tokens."""
+"""Access tokens (HS256 JWTs with pinned algorithm and explicit type) and opaque refresh tokens."""
 
 from __future__ import annotations
 
@@ -6,12 +6,8 @@ import hashlib
 import secrets
 import time
 import uuid
-from functools import lru_cache
-from importlib import resources
 
 import jwt
-from pwdlib import PasswordHash
-from pwdlib.hashers.argon2 import Argon2Hasher
 
 from lectern.errors import InvalidToken
 
@@ -19,40 +15,6 @@ ALGORITHM = "HS256"
 TOKEN_TYPE = "at+jwt"  # noqa: S105 (RFC 9068 explicit typing, not a secret)
 # Clock skew tolerated on exp/iat (RFC 7519 allows "a few minutes"; we keep it small).
 LEEWAY_SECONDS = 5
-
-
-@lru_cache
-def _hasher() -> PasswordHash:
-    # OWASP's Argon2id floor (19 MiB, t=2, p=1): affordable per login on a small serverless instance.
-    return PasswordHash((Argon2Hasher(memory_cost=19_456, time_cost=2, parallelism=1),))
-
-
-@lru_cache
-def _dummy_hash() -> str:
-    return _hasher().hash(secrets.token_hex(16))
-
-
-def hash_password(password: str) -> str:
-    return _hasher().hash(password)
-
-
-def verify_password(password: str, password_hash: str | None) -> tuple[bool, str | None]:
-    """Check a password; with no hash (unknown account) spend the same time and fail."""
-    if password_hash is None:
-        _hasher().verify(password, _dummy_hash())
-        return False, None
-    return _hasher().verify_and_update(password, password_hash)
-
-
-@lru_cache
-def common_passwords() -> frozenset[str]:
-    text = resources.files("lectern.auth").joinpath("common_passwords.txt").read_text(encoding="utf-8")
-    lines = (line.strip().lower() for line in text.splitlines())
-    return frozenset(line for line in lines if line and not line.startswith("#"))
-
-
-def is_common_password(password: str) -> bool:
-    return password.lower() in common_passwords()
 
 
 def create_access_token(user_id: uuid.UUID, *, key: str, issuer: str, audience: str, ttl_seconds: int) -> str:

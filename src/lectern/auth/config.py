@@ -1,15 +1,42 @@
-"""The key that signs access tokens: JWT_SECRET, or locally a secret generated once into the data dir."""
+"""Token settings as plain values, and the signing key: JWT_SECRET, or locally a secret generated once."""
 
 from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from lectern.errors import ConfigError
 from lectern.settings import Settings
 
 _cache: dict[Path, str] = {}
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    """Plain values the auth service and the token check need, taken from settings once per app."""
+
+    key: str
+    issuer: str
+    audience: str
+    access_ttl: int
+    refresh_ttl: timedelta
+    max_failures: int
+    failure_window: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AuthConfig:
+        return cls(
+            key=signing_key(settings),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            access_ttl=settings.access_token_ttl_seconds,
+            refresh_ttl=timedelta(days=settings.refresh_token_ttl_days),
+            max_failures=settings.login_max_failures,
+            failure_window=timedelta(seconds=settings.login_window_seconds),
+        )
 
 
 def signing_key(settings: Settings) -> str:

@@ -1,0 +1,1 @@
+"""Anchor apps: the smallest reasonable apps doing the same work, to measure Lectern against."""
