@@ -4,7 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint typecheck lock bench clean
+VERCEL_CLI := tools/vercel-cli/node_modules/.bin/vercel
+
+.PHONY: run test install install-dev vercel-cli lint typecheck lock bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Lectern needs Python 3.11 or newer"'
@@ -22,12 +24,18 @@ $(VENV)/.dev-installed: $(BIN)/python pyproject.toml requirements/dev.lock
 install: $(VENV)/.run-installed
 install-dev: $(VENV)/.dev-installed
 
+# The real Vercel CLI (pinned in tools/vercel-cli), for the emulator's conformance tests.
+$(VERCEL_CLI): tools/vercel-cli/package.json tools/vercel-cli/package-lock.json
+	npm ci --prefix tools/vercel-cli --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+vercel-cli: $(VERCEL_CLI)
+
 ## Install, then serve the API on the embedded PostgreSQL at http://127.0.0.1:$(PORT)
 run: install
 	$(BIN)/lectern serve --port $(PORT)
 
 ## Install everything, then run the whole test suite
-test: install-dev
+test: install-dev vercel-cli
 	$(BIN)/pytest
 
 lint: install-dev

@@ -40,7 +40,12 @@ async def locked_until(session: AsyncSession, email: str, max_failures: int, win
 
     The account is locked while `max_failures` failures fall within the window; it lifts when the
     max_failures-th most recent one leaves the window.
+
+    First takes the account's login lock, held until the transaction ends: without it, parallel
+    attempts (from any instance) all pass this check before any failure is recorded, and every one
+    of them gets a password guess past the limit.
     """
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(email, 0))))
     stmt = (
         select(LoginFailure.failed_at)
         .where(LoginFailure.email == email, LoginFailure.failed_at > func.now() - window)

@@ -33,10 +33,9 @@ def expected_version(if_match: str | None, current: int) -> int | None:
     tags = [t.strip() for t in if_match.split(",")]
     if "*" in tags:
         return current
-    for tag in tags:
-        tag = tag.removeprefix("W/")
-        if tag == etag(current):
-            return current
+    # If-Match uses the strong comparison (RFC 9110 §13.1.1): a weak tag never matches.
+    if etag(current) in tags:
+        return current
     raise PreconditionFailed("The profile changed since you read it (stale If-Match). Read it again, then retry.")
 
 

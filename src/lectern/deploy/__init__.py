@@ -1,0 +1,1 @@
+"""Deploying Lectern to Vercel, and a local emulator of Vercel's REST API for tests."""

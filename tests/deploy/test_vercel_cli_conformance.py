@@ -1,0 +1,366 @@
+"""The real Vercel CLI (pinned in tools/vercel-cli) against the emulator: each sees what the other wrote.
+
+All commands complete; `promote`/`rollback` need `--scope` (see the last test for where they stop without).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lectern.deploy.emulator import (
+    DEFAULT_TEAM_ID,
+    Deployment,
+    EmulatorState,
+    Project,
+    RecordedRequest,
+    RunningEmulator,
+    serve_emulator,
+)
+
+CLI = Path(__file__).resolve().parents[2] / "tools" / "vercel-cli" / "node_modules" / ".bin" / "vercel"
+CLI_TIMEOUT_SECONDS = 45
+PROJECT_ID = "prj_book"
+TEAM_QUERY = f"teamId={DEFAULT_TEAM_ID}"
+
+
+@dataclass(frozen=True)
+class CliResult:
+    returncode: int
+    output: str
+    requests: list[RecordedRequest]
+
+    def calls(self) -> list[str]:
+        """The requests as `METHOD /path?query`, in the order the emulator saw them."""
+        return [f"{r.method} {r.path}{'?' + r.query if r.query else ''}" for r in self.requests]
+
+
+class VercelCli:
+    """Runs the pinned CLI against one emulator with an isolated home directory."""
+
+    def __init__(self, binary: Path, emulator: RunningEmulator, home: Path) -> None:
+        self.binary, self.emulator, self.home = binary, emulator, home
+        self.workdir = home / "project"
+        self.workdir.mkdir(parents=True)
+
+    def _environment(self) -> dict[str, str]:
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.home),
+            "XDG_DATA_HOME": str(self.home / "data"),
+            "XDG_CONFIG_HOME": str(self.home / "config"),
+            "XDG_CACHE_HOME": str(self.home / "cache"),
+            "VERCEL_TOKEN": self.emulator.token,
+            "VERCEL_ORG_ID": DEFAULT_TEAM_ID,
+            "VERCEL_PROJECT_ID": PROJECT_ID,
+            "VERCEL_TELEMETRY_DISABLED": "1",
+            "NO_UPDATE_NOTIFIER": "1",
+            "NO_COLOR": "1",
+            "FORCE_COLOR": "0",
+            "TZ": "UTC",
+        }
+
+    def run(self, *args: str, stdin: bytes | None = None, scope: bool = False) -> CliResult:
+        """Run `vercel ARGS` and return its exit code, output and the requests it made."""
+        state = self.emulator.state
+        before = len(state.requests)
+        command = [str(self.binary), *args, "--api", self.emulator.url, "--token", self.emulator.token]
+        command += ["--global-config", str(self.home / "global-config")]
+        if scope:
+            command += ["--scope", DEFAULT_TEAM_ID]
+        completed = subprocess.run(
+            command,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True,
+            cwd=self.workdir,
+            env=self._environment(),
+            timeout=CLI_TIMEOUT_SECONDS,
+            check=False,
+        )
+        output = completed.stdout.decode(errors="replace") + completed.stderr.decode(errors="replace")
+        return CliResult(completed.returncode, output, state.requests[before:])
+
+
+@pytest.fixture(scope="module")
+def vercel_binary() -> Path:
+    if os.environ.get("LECTERN_SKIP_VERCEL_CLI") == "1":
+        pytest.skip("LECTERN_SKIP_VERCEL_CLI=1")
+    if not CLI.exists():
+        pytest.fail(f"The pinned Vercel CLI is missing at {CLI}: run `make vercel-cli` to install it.")
+    if shutil.which("node") is None:
+        pytest.fail("The Vercel CLI needs Node.js (20 or later) on PATH.")
+    return CLI
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RunningEmulator]:
+    with serve_emulator() as running:
+        yield running
+
+
+@pytest.fixture
+def state(server: RunningEmulator) -> EmulatorState:
+    state = server.use_state(EmulatorState())
+    state.timings.queued_seconds, state.timings.building_seconds, state.timings.alias_seconds = 0.05, 0.15, 0.05
+    state.add_project("lectern-book", project_id=PROJECT_ID)
+    return state
+
+
+@pytest.fixture
+def project(state: EmulatorState) -> Project:
+    return state.projects[PROJECT_ID]
+
+
+@pytest.fixture
+def cli(vercel_binary: Path, server: RunningEmulator, state: EmulatorState, tmp_path: Path) -> VercelCli:
+    return VercelCli(vercel_binary, server, tmp_path / "home")
+
+
+@pytest.fixture
+def api(server: RunningEmulator, state: EmulatorState) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {server.token}"}
+    with httpx.Client(base_url=server.url, headers=headers, params={"teamId": DEFAULT_TEAM_ID}, timeout=10) as c:
+        yield c
+
+
+def wait_until_final(state: EmulatorState, *deployments: Deployment) -> None:
+    """Let the wall clock finish the builds, for 10 s at most."""
+    deadline = time.monotonic() + 10
+    while not all(state.get_deployment(d.id).is_final for d in deployments):
+        if time.monotonic() > deadline:
+            raise AssertionError("deployments did not finish")
+        time.sleep(0.01)
+
+
+# Env: the CLI writes, the emulator stores; the API writes, the CLI reads.
+
+
+def test_env_add_from_the_cli_lands_in_the_emulator(cli: VercelCli, state: EmulatorState, project: Project) -> None:
+    added = cli.run("env", "add", "CLI_VAR", "production", stdin=b"cli-value\n")
+    assert added.returncode == 0, added.output
+    stored = state.env_var(project, "CLI_VAR")
+    assert stored is not None
+    # CLI 48 keeps the newline of piped stdin; the emulator stores the bytes it was sent.
+    assert (stored.type, stored.target, stored.value) == ("encrypted", ["production"], "cli-value\n")
+    assert sorted(added.calls()[:-1]) == sorted(
+        [
+            f"GET /teams/{DEFAULT_TEAM_ID}",
+            f"GET /v9/projects/{PROJECT_ID}?{TEAM_QUERY}",
+            f"GET /v10/projects/{PROJECT_ID}/env?source=vercel-cli%3Aenv%3Aadd&{TEAM_QUERY}",
+            f"GET /projects/{PROJECT_ID}/custom-environments?{TEAM_QUERY}",
+        ]
+    )
+    assert added.calls()[-1] == f"POST /v10/projects/{PROJECT_ID}/env?{TEAM_QUERY}"
+
+    sensitive = cli.run("env", "add", "CLI_SECRET", "preview", "--sensitive", stdin=b"hidden")
+    assert sensitive.returncode == 0, sensitive.output
+    secret = state.env_var(project, "CLI_SECRET")
+    assert secret is not None
+    assert (secret.type, secret.target, secret.value) == ("sensitive", ["preview"], "hidden")
+
+    forced = cli.run("env", "add", "CLI_VAR", "production", "--force", stdin=b"replaced")
+    assert forced.returncode == 0, forced.output
+    assert forced.calls()[-1] == f"POST /v10/projects/{PROJECT_ID}/env?upsert=true&{TEAM_QUERY}"
+    replaced = state.env_var(project, "CLI_VAR")
+    assert replaced is not None
+    assert (replaced.id, replaced.value) == (stored.id, "replaced")
+
+    duplicate = cli.run("env", "add", "CLI_VAR", "production", stdin=b"again")
+    assert duplicate.returncode == 1
+    assert "already exists for the target production" in duplicate.output
+
+
+def test_env_written_over_the_api_shows_in_env_ls_and_env_pull(cli: VercelCli, api: httpx.Client) -> None:
+    for body in (
+        {"key": "DOCS_URL", "value": "https://d.test", "type": "plain", "target": ["production"]},
+        {"key": "MULTILINE", "value": "line1\nline2", "type": "encrypted", "target": ["development"]},
+        {"key": "API_TOKEN", "value": "s3cret", "type": "sensitive", "target": ["production"]},
+    ):
+        assert api.post(f"/v10/projects/{PROJECT_ID}/env", json=body).status_code == 201
+
+    listed = cli.run("env", "ls")
+    assert listed.returncode == 0, listed.output
+    rows = {line.split()[0]: line for line in listed.output.splitlines() if line.strip()[:1].isupper()}
+    assert "https://d.test" in rows["DOCS_URL"]
+    assert "Encrypted" in rows["MULTILINE"]
+    assert "Encrypted" in rows["API_TOKEN"]
+    assert "s3cret" not in listed.output
+
+    production_only = cli.run("env", "ls", "production")
+    assert "MULTILINE" not in production_only.output
+    assert any("target=production" in call for call in production_only.calls())
+
+    pulled = cli.run("env", "pull", "dev.env", "--yes")
+    assert pulled.returncode == 0, pulled.output
+    assert (
+        pulled.calls()[-1] == f"GET /v3/env/pull/{PROJECT_ID}/development?source=vercel-cli%3Aenv%3Apull&{TEAM_QUERY}"
+    )
+    assert (cli.workdir / "dev.env").read_text() == (
+        "# Created by Vercel CLI\n"
+        'MULTILINE="line1\\nline2"\n'
+        'VERCEL="1"\n'
+        'VERCEL_ENV="development"\n'
+        'VERCEL_TARGET_ENV="development"\n'
+        'VERCEL_URL=""\n'
+    )
+    production = cli.run("env", "pull", "prod.env", "--environment", "production", "--yes")
+    assert production.returncode == 0, production.output
+    lines = (cli.workdir / "prod.env").read_text().splitlines()
+    assert 'API_TOKEN=""' in lines
+    assert 'DOCS_URL="https://d.test"' in lines
+
+
+def test_env_rm_from_the_cli_deletes_in_the_emulator(cli: VercelCli, state: EmulatorState, project: Project) -> None:
+    doomed = state.add_env(project, "OLD_KEY", "x", type="plain", target=["production", "preview"])
+    removed = cli.run("env", "rm", "OLD_KEY", "production", "--yes")
+    assert removed.returncode == 0, removed.output
+    assert state.env_var(project, "OLD_KEY") is None
+    assert f"GET /v10/projects/{PROJECT_ID}/env?target=production&source=vercel-cli%3Aenv%3Arm&{TEAM_QUERY}" in (
+        removed.calls()
+    )
+    assert removed.calls()[-1] == f"DELETE /v10/projects/{PROJECT_ID}/env/{doomed.id}?{TEAM_QUERY}"
+
+
+# Deployments: listed, inspected, created, promoted and rolled back.
+
+
+def test_ls_lists_the_emulator_deployments(cli: VercelCli, state: EmulatorState, project: Project) -> None:
+    production = state.deploy(project, target="production")
+    preview = state.deploy(project)
+    state.faults.fail_next_build(["boom"])
+    failed = state.deploy(project)
+    wait_until_final(state, production, preview, failed)
+    listed = cli.run("ls")
+    assert listed.returncode == 0, listed.output
+    for deployment in (production, preview, failed):
+        assert f"https://{deployment.url}" in listed.output
+    assert "Production" in listed.output
+    assert "Error" in listed.output
+    assert f"GET /v6/deployments?limit=20&projectId={PROJECT_ID}&{TEAM_QUERY}" in listed.calls()
+
+
+def test_inspect_shows_a_deployment_and_its_build_logs(cli: VercelCli, state: EmulatorState, project: Project) -> None:
+    ready = state.deploy(project, target="production")
+    state.faults.fail_next_build(["Collecting fastapi", "ERROR: resolution failed"], error_message="uv failed")
+    broken = state.deploy(project)
+    wait_until_final(state, ready, broken)
+
+    inspected = cli.run("inspect", ready.id)
+    assert inspected.returncode == 0, inspected.output
+    assert ready.id in inspected.output
+    assert f"https://{ready.url}" in inspected.output
+    assert "production" in inspected.output
+    assert "Ready" in inspected.output
+    assert inspected.calls() == [
+        "GET /v2/user",
+        f"GET /v13/deployments/{ready.id}",
+        f"GET /v11/deployments/{ready.id}/builds",
+    ]
+
+    logs = cli.run("inspect", broken.id, "--logs")
+    assert logs.returncode == 1, logs.output
+    for line in ("Collecting fastapi", "ERROR: resolution failed", "Error: uv failed"):
+        assert line in logs.output
+    assert f"GET /v3/now/deployments/{broken.id}/events?direction=forward&follow=&format=lines" in logs.calls()
+
+
+def write_app(workdir: Path) -> dict[str, bytes]:
+    files = {
+        "api/index.py": b"from fastapi import FastAPI\n\napp = FastAPI()\n",
+        "requirements.txt": b"fastapi\n",
+    }
+    for name, content in files.items():
+        (workdir / name).parent.mkdir(parents=True, exist_ok=True)
+        (workdir / name).write_bytes(content)
+    return files
+
+
+def test_deploy_uploads_missing_files_then_waits_for_ready(cli: VercelCli, state: EmulatorState) -> None:
+    files = write_app(cli.workdir)
+    deployed = cli.run("deploy", "--yes")
+    assert deployed.returncode == 0, deployed.output
+    [deployment] = state.deployments.values()
+    assert f"https://{deployment.url}" in deployed.output
+    assert state.get_deployment(deployment.id).ready_state == "READY"
+    assert {f.path: state.files[f.sha] for f in deployment.files} == files
+    creates = [r for r in deployed.requests if r.path == "/v13/deployments"]
+    uploads = [r for r in deployed.requests if r.path == "/v2/files"]
+    assert [r.status for r in creates] == [400, 200]
+    assert [r.status for r in uploads] == [200, 200]
+    first_upload = deployed.requests.index(uploads[0])
+    assert deployed.requests.index(creates[0]) < first_upload < deployed.requests.index(creates[1])
+    for content in files.values():
+        assert hashlib.sha1(content).hexdigest() in state.files
+
+
+def test_staged_production_deploy_then_promote(cli: VercelCli, state: EmulatorState, project: Project) -> None:
+    live = state.deploy(project, target="production")
+    wait_until_final(state, live)
+    write_app(cli.workdir)
+    staged_run = cli.run("deploy", "--prod", "--skip-domain", "--yes")
+    assert staged_run.returncode == 0, staged_run.output
+    staged = next(d for d in state.deployments.values() if d.id != live.id)
+    assert (staged.target, state.get_deployment(staged.id).ready_substate) == ("production", "STAGED")
+    assert project.production_deployment_id == live.id
+
+    promoted = cli.run("promote", staged.id, "--yes", scope=True)
+    assert promoted.returncode == 0, promoted.output
+    assert "Success!" in promoted.output
+    assert project.production_deployment_id == staged.id
+    assert f"POST /v10/projects/{PROJECT_ID}/promote/{staged.id}?{TEAM_QUERY}" in promoted.calls()
+    assert f"GET /v9/projects/{PROJECT_ID}?rollbackInfo=true&{TEAM_QUERY}" in promoted.calls()
+
+
+def test_promote_of_a_preview_rebuilds_it_for_production(
+    cli: VercelCli, state: EmulatorState, project: Project
+) -> None:
+    preview = state.deploy(project)
+    wait_until_final(state, preview)
+    promoted = cli.run("promote", preview.id, "--yes", scope=True)
+    assert promoted.returncode == 0, promoted.output
+    [rebuilt] = [d for d in state.deployments.values() if d.id != preview.id]
+    assert (rebuilt.target, rebuilt.meta, rebuilt.files) == ("production", {"action": "promote"}, preview.files)
+    assert promoted.calls()[-1] == f"POST /v13/deployments?{TEAM_QUERY}"
+
+
+def test_rollback_moves_production_back(cli: VercelCli, state: EmulatorState, project: Project) -> None:
+    first = state.deploy(project, target="production")
+    wait_until_final(state, first)
+    second = state.deploy(project, target="production")
+    wait_until_final(state, second)
+    assert project.production_deployment_id == second.id
+
+    rolled_back = cli.run("rollback", first.id, "--yes", scope=True)
+    assert rolled_back.returncode == 0, rolled_back.output
+    assert "rolled back" in rolled_back.output
+    assert project.production_deployment_id == first.id
+    assert f"POST /v9/projects/{PROJECT_ID}/rollback/{first.id}?{TEAM_QUERY}" in rolled_back.calls()
+
+
+@pytest.mark.parametrize("command", ["promote", "rollback"])
+def test_promote_and_rollback_without_scope_stop_at_the_team_check(
+    cli: VercelCli, state: EmulatorState, project: Project, command: str
+) -> None:
+    """Without `--scope`, the CLI has no current team, so it sends no `teamId` and stops.
+
+    It reads the user and the deployment (found across the user's teams, as Vercel does), sees that
+    the deployment's `team` is not its current team, and exits 1 with "Deployment belongs to a
+    different team" before touching the project. This is the CLI's own check, not an emulator
+    failure: with `--scope <team>` both commands complete (tests above).
+    """
+    deployment = state.deploy(project, target="production")
+    wait_until_final(state, deployment)
+    result = cli.run(command, deployment.id, "--yes")
+    assert result.returncode == 1
+    assert "Deployment belongs to a different team" in result.output
+    assert result.calls() == ["GET /v2/user", f"GET /v13/deployments/{deployment.id}"]
