@@ -21,13 +21,25 @@ async def test_every_documented_route_is_served_through_the_outer_app(client: As
             assert response.status_code != 405, (method, path)
 
 
-async def test_domains_are_built_on_first_use(app: Any, client: AsyncClient) -> None:
-    lazy = next(route.app for route in app.router.routes if isinstance(getattr(route, "app", None), LazyDomains))
-    assert lazy._apps == {}
-    await client.get("/api/health")
-    assert lazy._apps == {}, "liveness must not load any domain"
-    await client.get("/api/profile")
-    assert len(lazy._apps) == 1
+async def test_domains_are_loaded_on_first_use(app: Any, client: AsyncClient) -> None:
+    domains: LazyDomains = app.state.domains
+    assert domains.loaded == []
+    assert (await client.get("/api/health")).status_code == 200
+    assert domains.loaded == [], "liveness must not load any domain"
+    assert (await client.get("/api/profile")).status_code == 401
+    assert [d.prefixes for d in domains.loaded] == [("/api/profile", "/api/preferences")]
+    assert (await client.get("/api/profile")).status_code == 401, "a loaded domain is not loaded twice"
+    assert len(domains.loaded) == 1
+
+
+async def test_unclaimed_paths_get_404_and_wrong_methods_405(client: AsyncClient) -> None:
+    missing = await client.get("/api/nothing-here")
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
+    wrong = await client.delete("/api/profile")
+    assert wrong.status_code == 405
+    assert "GET" in wrong.headers["allow"]
+    assert (await client.delete("/api/nothing-here")).status_code == 404
 
 
 def test_domain_prefixes_match_whole_segments() -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
-from starlette.routing import Mount
 
 from lectern import __version__
 from lectern.contract import failures_message, load_contract
@@ -17,6 +17,7 @@ from lectern.db.session import Database
 from lectern.errors import ConfigError
 from lectern.settings import Settings, get_settings
 from lectern.web.cors import CORSMiddleware, CORSPolicy
+from lectern.web.docs_page import install_docs
 from lectern.web.edge import EdgeMiddleware, RequestSink, log_request
 from lectern.web.lazy import Domain, LazyDomains, load_router
 from lectern.web.problems import install_problem_handlers
@@ -28,6 +29,7 @@ DOMAINS = (
     Domain(("/api/health/ready", "/api/health/env"), ("lectern.health.routes:router",)),
     Domain(("/api/auth",), ("lectern.auth.routes:router",)),
     Domain(("/api/profile", "/api/preferences"), ("lectern.profiles.routes:router",)),
+    Domain(("/api/search",), ("lectern.search.routes:router",)),
 )
 
 
@@ -50,17 +52,6 @@ def _configure_logging(level: str) -> None:
     logger.setLevel(level)
 
 
-def _describe(app: FastAPI, settings: Settings, database: Database, *, catalogue: bool) -> FastAPI:
-    app.state.settings = settings
-    app.state.database = database
-    install_problem_handlers(app)
-    if catalogue:
-        from lectern.web.docs_page import install_docs
-
-        install_docs(app)
-    return app
-
-
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """Build the app. Nothing connects and no domain is imported here: both wait for a request."""
     settings = settings or get_settings()
@@ -69,33 +60,41 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     _configure_logging(settings.log_level)
     db = database or Database(settings)
 
-    def build_domain(routers: Sequence[str], catalogue: bool) -> FastAPI:
-        sub = FastAPI(
-            title="Lectern",
-            version=__version__,
-            summary="The backend for AI-native textbooks.",
-            docs_url=None,
-            redoc_url=None,
-            openapi_url="/openapi.json" if catalogue else None,
-        )
-        if catalogue:
-            sub.include_router(load_router(LIVENESS))
-        for spec in routers:
-            sub.include_router(load_router(spec))
-        return _describe(sub, settings, db, catalogue=catalogue)
-
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         await db.dispose()
+        from lectern.llm.client import close_clients
 
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
-    _describe(app, settings, db, catalogue=False)
+        await close_clients()
+
+    app = FastAPI(
+        title="Lectern",
+        version=__version__,
+        summary="The backend for AI-native textbooks.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = db
+    install_problem_handlers(app)
+    install_docs(app)
+    app.include_router(load_router(LIVENESS))
+
+    domains = LazyDomains(app, DOMAINS)
+    domains.install()
+    app.state.domains = domains
+    openapi = app.openapi
+
+    def openapi_with_every_domain() -> dict[str, Any]:
+        domains.load_all()
+        return openapi()
+
+    app.openapi = openapi_with_every_domain  # type: ignore[method-assign]
+
     sinks: list[RequestSink] = [log_request]
     app.state.request_sinks = sinks
-    app.include_router(load_router(LIVENESS))
-    app.router.routes.append(Mount("", app=LazyDomains(DOMAINS, build_domain)))
-
     # Added last = outermost: the edge sees every response, CORS preflights included.
     app.add_middleware(CORSMiddleware, policy=cors)
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes, sinks=sinks)

@@ -40,8 +40,21 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=1_048_576, ge=100)
     db_pool_size: int = Field(default=5, ge=1, le=99)
-    db_max_overflow: int = Field(default=5, ge=0, le=99)
+    db_max_overflow: int = Field(default=0, ge=0, le=99)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Language model and embeddings through any OpenAI-compatible API (docs/llm.md).
+    llm_base_url: str = "https://api.openai.com/v1"
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+    llm_timeout_seconds: float = Field(default=30, gt=0, le=600)
+    llm_max_retries: int = Field(default=2, ge=0, le=9)
+    embeddings: Literal["none", "openai", "local"] = "none"
+    embeddings_base_url: str | None = None
+    embeddings_api_key: SecretStr | None = None
+    embeddings_model: str | None = None
+    embeddings_dimensions: int | None = Field(default=None, ge=1, le=16_000)
+    embeddings_batch_size: int = Field(default=64, ge=1, le=2048)
 
     @property
     def production(self) -> bool:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lectern import __version__
-from lectern.cli import db, env, serve
+from lectern.cli import db, env, ingest, search, serve
 from lectern.cli.common import run_command
 
 app = typer.Typer(
@@ -20,6 +20,8 @@ app = typer.Typer(
 app.command("serve")(serve.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(env.app, name="env")
+app.command("ingest")(ingest.ingest)
+app.command("search")(search.search)
 
 
 def _version(value: bool) -> None:

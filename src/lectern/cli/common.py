@@ -33,7 +33,8 @@ def load_dotenv(path: Path = Path(".env")) -> None:
 def run_command(app: typer.Typer) -> None:
     """Run the Typer app; our errors become one red line and exit 1, never a traceback."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode Click returns the code of a `typer.Exit` instead of exiting.
+        code = app(standalone_mode=False)
     except (CommandError, ConfigError) as exc:
         err_console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
         sys.exit(1)
@@ -44,10 +45,10 @@ def run_command(app: typer.Typer) -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except typer.TyperException as exc:  # usage errors: unknown command, bad option value…
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        sys.exit(getattr(exc, "exit_code", 2))
+    sys.exit(code if isinstance(code, int) else 0)

@@ -11,10 +11,17 @@ from pydantic import BaseModel
 
 from lectern import __version__
 from lectern.contract import load_contract
+from lectern.errors import AppError, ConfigError
 from lectern.health.service import readiness
 from lectern.web.deps import DatabaseDep, SettingsDep
 
 router = APIRouter(prefix="/api/health", tags=["health"])
+
+
+class ContractUnreadable(AppError):
+    status_code = 503
+    code = "contract_unreadable"
+    title = "Environment contract unreadable"
 
 HEALTH_JSON = "application/health+json"
 
@@ -56,7 +63,11 @@ async def ready(database: DatabaseDep, settings: SettingsDep) -> JSONResponse:
 @router.get("/env", responses={503: {"model": EnvReport, "description": "a required variable is missing or invalid"}})
 async def env(settings: SettingsDep) -> JSONResponse:
     """Every contract variable: present, valid and a reason code; never a value."""
-    checks = load_contract(os.environ).validate(os.environ, production=settings.production)
+    try:
+        contract = load_contract(os.environ)
+    except ConfigError as exc:
+        raise ContractUnreadable(str(exc)) from None
+    checks = contract.validate(os.environ, production=settings.production)
     variables = [
         EnvVariableStatus(
             name=c.name, required=c.required, present=c.present, valid=c.ok, status=c.status, reason=c.reason

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar
 
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +16,17 @@ from lectern.db.models import Preferences, Profile
 from lectern.errors import InvalidToken
 
 Row = TypeVar("Row", Profile, Preferences)
+
+
+_TABLES = {Profile: Profile.__tablename__, Preferences: Preferences.__tablename__}
+
+
+async def read(reader: AsyncConnection[Any], model: type[Row], user_id: uuid.UUID) -> dict[str, Any] | None:
+    """The row as a dict, through the driver directly (the hot read path of GET)."""
+    table = _TABLES[model]  # a fixed table name, never input
+    async with reader.cursor(row_factory=dict_row) as cursor:
+        await cursor.execute(f"SELECT * FROM {table} WHERE user_id = %s", (user_id,))  # noqa: S608
+        return await cursor.fetchone()
 
 
 async def get(session: AsyncSession, model: type[Row], user_id: uuid.UUID) -> Row | None:

@@ -15,7 +15,7 @@ from lectern.profiles.schemas import (
     ProfileRead,
     ProfileUpdate,
 )
-from lectern.web.deps import SessionDep
+from lectern.web.deps import ReaderDep, SessionDep
 from lectern.web.openapi import problem_responses
 
 router = APIRouter(prefix="/api", tags=["profile"])
@@ -29,9 +29,9 @@ _WRITE_ERRORS = problem_responses(401, 412, 413, 422)
 
 
 @router.get("/profile", responses=_READ_ERRORS)
-async def get_profile(user_id: CurrentUserId, session: SessionDep, response: Response) -> ProfileRead:
+async def get_profile(user_id: CurrentUserId, reader: ReaderDep, response: Response) -> ProfileRead:
     """The signed-in reader's learner profile (defaults until first saved)."""
-    profile, version = await service.get_profile(session, user_id)
+    profile, version = await service.get_profile(reader, user_id)
     response.headers["ETag"] = service.etag(version)
     return profile
 
@@ -51,9 +51,9 @@ async def put_profile(
 
 
 @router.get("/preferences", responses=_READ_ERRORS)
-async def get_preferences(user_id: CurrentUserId, session: SessionDep, response: Response) -> PreferencesRead:
+async def get_preferences(user_id: CurrentUserId, reader: ReaderDep, response: Response) -> PreferencesRead:
     """The signed-in reader's learning preferences (defaults until first saved)."""
-    preferences, version = await service.get_preferences(session, user_id)
+    preferences, version = await service.get_preferences(reader, user_id)
     response.headers["ETag"] = service.etag(version)
     return preferences
 

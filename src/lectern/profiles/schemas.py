@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -12,7 +12,7 @@ Level = Literal["beginner", "intermediate", "advanced"]
 LearningStyle = Literal["visual", "reading", "hands_on", "mixed"]
 AnswerLength = Literal["short", "medium", "long"]
 
-_BCP47 = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?(-[A-Za-z0-9]{5,8})*")
+_BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?(-[A-Za-z0-9]{5,8})*$")
 
 
 def _language_tag(value: str) -> str:
@@ -31,16 +31,10 @@ def _language_tag(value: str) -> str:
     return "-".join(out)
 
 
-def _without_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL: refuse it as invalid input instead of failing in the database.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-NoNul = AfterValidator(_without_nul)
-LanguageTag = Annotated[str, Field(min_length=2, max_length=35), AfterValidator(_language_tag)]
-Topic = Annotated[str, Field(min_length=1, max_length=60), NoNul]
+# PostgreSQL text cannot hold NUL; as a pattern, the rule is also in the OpenAPI schema.
+NO_NUL = r"^[^\x00]*$"
+LanguageTag = Annotated[str, Field(min_length=2, max_length=35, pattern=_BCP47.pattern), AfterValidator(_language_tag)]
+Topic = Annotated[str, Field(min_length=1, max_length=60, pattern=NO_NUL)]
 
 
 class Strict(BaseModel):
@@ -48,11 +42,11 @@ class Strict(BaseModel):
 
 
 class ProfileFields(Strict):
-    display_name: Annotated[str, Field(min_length=1, max_length=100), NoNul] | None = None
-    software_background: Annotated[str, Field(max_length=2000), NoNul] = ""
-    hardware_background: Annotated[str, Field(max_length=2000), NoNul] = ""
+    display_name: Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)] | None = None
+    software_background: Annotated[str, Field(max_length=2000, pattern=NO_NUL)] = ""
+    hardware_background: Annotated[str, Field(max_length=2000, pattern=NO_NUL)] = ""
     experience_level: Level = "beginner"
-    goals: Annotated[str, Field(max_length=2000), NoNul] = ""
+    goals: Annotated[str, Field(max_length=2000, pattern=NO_NUL)] = ""
 
 
 class ProfileUpdate(ProfileFields):
@@ -75,8 +69,22 @@ class PreferencesUpdate(PreferenceFields):
     """PUT /api/preferences: the whole set (omitted fields take their defaults)."""
 
 
+def _without_null_choices(schema: dict[str, Any]) -> None:
+    for prop in schema.get("properties", {}).values():
+        choices = prop.get("anyOf")
+        if choices:
+            kept = [c for c in choices if c.get("type") != "null"]
+            prop.pop("anyOf")
+            prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
+            if prop.get("default", 0) is None:
+                prop.pop("default")
+
+
 class PreferencesPatch(Strict):
     """PATCH /api/preferences: only the fields given change."""
+
+    # Omitted fields keep their value; null is refused (and left out of the OpenAPI schema below).
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_without_null_choices)
 
     difficulty: Level | None = None
     language: LanguageTag | None = None
@@ -87,7 +95,6 @@ class PreferencesPatch(Strict):
     @field_validator("*", mode="before")
     @classmethod
     def _not_null(cls, value: object) -> object:
-        # Omit a field to keep it; null is not a value any preference can take.
         if value is None:
             raise ValueError("must not be null (omit the field to keep its value)")
         return value

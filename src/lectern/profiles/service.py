@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lectern.db.models import Preferences, Profile
@@ -39,28 +41,36 @@ def expected_version(if_match: str | None, current: int) -> int | None:
     raise PreconditionFailed("The profile changed since you read it (stale If-Match). Read it again, then retry.")
 
 
-def _profile_read(row: Profile | None) -> tuple[ProfileRead, int]:
+def _values(row: Profile | Preferences | Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    if isinstance(row, Mapping):
+        return {name: row[name] for name in names}
+    return {name: getattr(row, name) for name in names}
+
+
+def _profile_read(row: Profile | Mapping[str, Any] | None) -> tuple[ProfileRead, int]:
     if row is None:
         return ProfileRead(updated_at=None), 0
-    fields = {name: getattr(row, name) for name in ProfileFields.model_fields}
-    return ProfileRead(**fields, updated_at=row.updated_at), row.version
+    values = _values(row, (*ProfileFields.model_fields, "updated_at", "version"))
+    version = values.pop("version")
+    return ProfileRead(**values), version
 
 
-def _preferences_read(row: Preferences | None) -> tuple[PreferencesRead, int]:
+def _preferences_read(row: Preferences | Mapping[str, Any] | None) -> tuple[PreferencesRead, int]:
     if row is None:
         return PreferencesRead(updated_at=None), 0
-    fields = {name: getattr(row, name) for name in PreferenceFields.model_fields}
-    return PreferencesRead(**fields, updated_at=row.updated_at), row.version
+    values = _values(row, (*PreferenceFields.model_fields, "updated_at", "version"))
+    version = values.pop("version")
+    return PreferencesRead(**values), version
 
 
-async def get_profile(session: AsyncSession, user_id: uuid.UUID) -> tuple[ProfileRead, int]:
+async def get_profile(reader: AsyncConnection[Any], user_id: uuid.UUID) -> tuple[ProfileRead, int]:
     """The reader's profile (defaults for a new reader) and its version."""
-    return _profile_read(await repository.get(session, Profile, user_id))
+    return _profile_read(await repository.read(reader, Profile, user_id))
 
 
-async def get_preferences(session: AsyncSession, user_id: uuid.UUID) -> tuple[PreferencesRead, int]:
+async def get_preferences(reader: AsyncConnection[Any], user_id: uuid.UUID) -> tuple[PreferencesRead, int]:
     """The reader's preferences (defaults for a new reader) and their version."""
-    return _preferences_read(await repository.get(session, Preferences, user_id))
+    return _preferences_read(await repository.read(reader, Preferences, user_id))
 
 
 async def _save(
@@ -97,7 +107,7 @@ async def replace_preferences(
 async def merge_preferences(
     session: AsyncSession, user_id: uuid.UUID, patch: PreferencesPatch, if_match: str | None
 ) -> tuple[PreferencesRead, int]:
-    current, version = await get_preferences(session, user_id)
+    current, version = _preferences_read(await repository.get(session, Preferences, user_id))
     merged = current.model_dump(exclude={"updated_at"}) | patch.model_dump(exclude_unset=True)
     # Pin the version we merged onto, so a concurrent change is not silently overwritten.
     expected = expected_version(if_match, version) if if_match is not None else version

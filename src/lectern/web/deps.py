@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from psycopg import AsyncConnection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lectern.db.session import Database
@@ -23,12 +24,25 @@ async def get_database(request: Request) -> Database:
     return database
 
 
-async def get_session(database: Annotated[Database, Depends(get_database)]) -> AsyncIterator[AsyncSession]:
-    """The request's one session: committed at the edge, before the response is sent."""
-    async with database.session() as session:
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's one session: committed at the edge, before the response is sent.
+
+    GET and HEAD requests never write, so they read without a transaction (see Database.read_session).
+    """
+    database: Database = request.app.state.database
+    reading = request.method in ("GET", "HEAD")
+    async with database.read_session() if reading else database.session() as session:
         yield session
+
+
+async def get_reader(request: Request) -> AsyncIterator[AsyncConnection[Any]]:
+    """A pooled psycopg connection in autocommit, for routes that only read a row or two."""
+    database: Database = request.app.state.database
+    async with database.reader() as reader:
+        yield reader
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReaderDep = Annotated[AsyncConnection[Any], Depends(get_reader, scope="function")]

@@ -75,7 +75,8 @@ def _request_id(headers: Headers) -> str:
 def _route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "<unmatched>"
+    # The catch-all mount that loads domains has the empty path: no route matched.
+    return path if isinstance(path, str) and path else "<unmatched>"
 
 
 def _add_security_headers(headers: MutableHeaders, https: bool) -> None:

@@ -20,7 +20,7 @@ class Problem(BaseModel):
 
 
 _DESCRIPTIONS = {
-    400: "Malformed request",
+    400: "Malformed request (a body that is not JSON)",
     401: "Missing or invalid credentials",
     403: "Forbidden",
     404: "Not found",
@@ -34,12 +34,18 @@ _DESCRIPTIONS = {
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` entries declaring problem+json bodies for the given statuses."""
+    """`responses=` entries declaring problem+json bodies for the given statuses.
+
+    Declaring 413 says the route takes a body; such a route also answers 400 to a body that is not JSON.
+    """
+    if 413 in statuses and 400 not in statuses:
+        statuses = (400, *statuses)
     return {
         code: {
             "model": Problem,
             "description": _DESCRIPTIONS.get(code, "Error"),
-            "content": {"application/problem+json": {}},
+            # The schema under the media type we really send, so clients and schemathesis check the body.
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         for code in statuses
     }

@@ -1,0 +1,215 @@
+"""Keep the book index in step with a docs tree: plan what changed since the last run, then write it.
+
+Each new or changed page is written in its own transaction (page row and whole chunk set together), so a
+reader sees either the old page or the new one, and one bad page cannot undo the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from lectern.ingest import store
+from lectern.ingest.chunking import DEFAULT_TARGET_CHARS, Chunk, chunk_page
+from lectern.ingest.store import PageRow, StoredPage
+from lectern.ingest.tree import BadFile, SourcePage, page_url, read_tree
+
+# Bump when what is stored per page changes (columns, analysis, chunking): every page is rewritten once.
+INDEX_FORMAT = "1"
+
+# PostgreSQL text search configurations by language; any other language is indexed with 'simple'
+# (lower-cased words, no stemming, no stopword list: BM25's IDF then keeps frequent words cheap).
+SEARCH_CONFIGS = {"en": "english"}
+
+# Called after each page written (or refused): its source path and the chunks written.
+PageDone = Callable[[str, int], None]
+
+
+def search_config(locale: str) -> str:
+    """The text search configuration for a locale: 'english' for en and en-*, else 'simple'."""
+    return SEARCH_CONFIGS.get(locale.split("-")[0].lower(), "simple")
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """How to read the tree and address its pages; `book` names the source root in the index."""
+
+    book: str = "default"
+    base_url: str = ""
+    route_base: str = "/docs"
+    locale: str = "en"  # the locale of the docs folder; translations take theirs from i18n/<locale>/
+    target_chars: int = DEFAULT_TARGET_CHARS
+    include_drafts: bool = False
+    dry_run: bool = False
+    prune: bool = False
+
+
+@dataclass(frozen=True)
+class PlannedPage:
+    """A page to write, with the row it becomes."""
+
+    source: SourcePage
+    row: PageRow
+
+
+@dataclass(frozen=True)
+class IngestPlan:
+    """What a run would do: the pages to add, to replace, to leave alone, and those gone from disk."""
+
+    new: tuple[PlannedPage, ...]
+    changed: tuple[PlannedPage, ...]
+    unchanged: tuple[str, ...]
+    removed: tuple[StoredPage, ...]
+    unlisted: tuple[str, ...]  # pages marked `unlisted: true`: hidden from search, never indexed
+    failures: tuple[BadFile, ...]
+
+    @property
+    def writes(self) -> tuple[PlannedPage, ...]:
+        return self.new + self.changed
+
+
+@dataclass
+class IngestReport:
+    """What a run did (with `dry_run`, what it would do)."""
+
+    plan: IngestPlan
+    dry_run: bool
+    pruned: bool = False
+    pages_written: int = 0
+    chunks_written: int = 0
+    chunks_deleted: int = 0
+    failures: list[BadFile] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every file was read and stored."""
+        return not self.failures
+
+
+async def ingest_book(
+    engine: AsyncEngine, root: Path, options: IngestOptions, *, on_page: PageDone | None = None
+) -> IngestReport:
+    """Bring the index in step with the tree under `root`: plan, then apply (unless `options.dry_run`)."""
+    plan = await plan_ingest(engine, root, options)
+    return await apply_plan(engine, plan, options, on_page=on_page)
+
+
+async def plan_ingest(engine: AsyncEngine, root: Path, options: IngestOptions) -> IngestPlan:
+    """Read the tree and compare each page's content hash with the index; writes nothing."""
+    tree = await asyncio.to_thread(
+        read_tree, root, default_locale=options.locale, include_drafts=options.include_drafts
+    )
+    async with AsyncSession(engine) as session:
+        stored = {(page.locale, page.source_path): page for page in await store.stored_pages(session, options.book)}
+    new: list[PlannedPage] = []
+    changed: list[PlannedPage] = []
+    unchanged: list[str] = []
+    unlisted: list[str] = []
+    for source in tree.pages:
+        if source.page.unlisted:
+            unlisted.append(source.source_path)
+            continue
+        planned = PlannedPage(source, page_row(source, options))
+        before = stored.pop((source.locale, source.source_path), None)
+        if before is None:
+            new.append(planned)
+        elif before.content_hash != planned.row.content_hash:
+            changed.append(planned)
+        else:
+            unchanged.append(source.source_path)
+    # A file that failed to read keeps its last good version: a typo must not remove a page from search.
+    failed = {failure.path for failure in tree.failures}
+    removed = [page for page in stored.values() if page.source_path not in failed]
+    return IngestPlan(
+        new=tuple(new),
+        changed=tuple(changed),
+        unchanged=tuple(unchanged),
+        removed=tuple(sorted(removed, key=lambda page: (page.source_path, page.locale))),
+        unlisted=tuple(unlisted),
+        failures=tree.failures,
+    )
+
+
+async def apply_plan(
+    engine: AsyncEngine, plan: IngestPlan, options: IngestOptions, *, on_page: PageDone | None = None
+) -> IngestReport:
+    """Write the plan's new and changed pages, one transaction each; delete removed pages if pruning."""
+    report = IngestReport(plan=plan, dry_run=options.dry_run, failures=list(plan.failures))
+    if options.dry_run:
+        return report
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    for planned in plan.writes:
+        path = planned.source.source_path
+        chunks = chunk_page(planned.source.page, url=planned.row.url, target_chars=options.target_chars)
+        written = 0
+        if _holds_nul(planned.row, chunks):
+            # PostgreSQL text cannot store NUL; refuse the page rather than mangle it.
+            report.failures.append(BadFile(path, "contains NUL characters, which PostgreSQL cannot store"))
+        else:
+            try:
+                async with sessions.begin() as session:
+                    write = await store.replace_page(session, planned.row, chunks)
+            except DBAPIError as exc:
+                if not _about_this_page(exc):
+                    raise
+                reason = str(exc.orig).strip().splitlines()[0]
+                report.failures.append(BadFile(path, f"not stored: {reason}"))
+            else:
+                report.pages_written += 1
+                report.chunks_written += write.chunks_written
+                report.chunks_deleted += write.chunks_deleted
+                written = write.chunks_written
+        if on_page is not None:
+            on_page(path, written)
+    if options.prune and plan.removed:
+        async with sessions.begin() as session:
+            report.chunks_deleted += await store.delete_pages(session, [page.id for page in plan.removed])
+        report.pruned = True
+    report.failures.sort()
+    return report
+
+
+def page_row(source: SourcePage, options: IngestOptions) -> PageRow:
+    """The `book_pages` row for a page read from the tree."""
+    url = page_url(source, base_url=options.base_url, route_base=options.route_base)
+    config = search_config(source.locale)
+    fingerprint = hashlib.sha256()
+    # Everything that shapes the stored rows: the same hash means there is nothing to rewrite.
+    for part in (INDEX_FORMAT, source.page.content_hash, source.doc_id, source.route, url, config):
+        fingerprint.update(part.encode("utf-8") + b"\0")
+    fingerprint.update(str(options.target_chars).encode("ascii"))
+    return PageRow(
+        book=options.book,
+        locale=source.locale,
+        source_path=source.source_path,
+        doc_id=source.doc_id,
+        title=source.page.title,
+        route=source.route,
+        url=url,
+        description=source.page.description,
+        search_config=config,
+        content_hash=fingerprint.hexdigest(),
+    )
+
+
+def _about_this_page(error: DBAPIError) -> bool:
+    """Whether the database refused this page's rows (e.g. a too-long tsvector), not the whole run.
+
+    Lost connections (SQLSTATE class 08), exhausted resources (53), a shutting-down server (57) and
+    system errors (58) stop the run instead of failing every remaining page one by one.
+    """
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if error.connection_invalidated or not isinstance(sqlstate, str):
+        return False
+    return not sqlstate.startswith(("08", "53", "57", "58"))
+
+
+def _holds_nul(row: PageRow, chunks: list[Chunk]) -> bool:
+    fields = (row.title, row.description or "", row.doc_id, row.route, row.url)
+    return any("\x00" in value for value in fields) or any("\x00" in chunk.text for chunk in chunks)
