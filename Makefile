@@ -36,7 +36,7 @@ run: install
 
 ## Install everything, then run the whole test suite
 test: install-dev vercel-cli
-	$(BIN)/pytest
+	$(BIN)/pytest --basetemp=.pytest-tmp
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
