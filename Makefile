@@ -30,8 +30,9 @@ $(VERCEL_CLI): tools/vercel-cli/package.json tools/vercel-cli/package-lock.json
 	@touch $@
 vercel-cli: $(VERCEL_CLI)
 
-## Install, then serve the API on the embedded PostgreSQL at http://127.0.0.1:$(PORT)
+## Install, ingest the demo book (docs/), then serve the API on the embedded PostgreSQL at http://127.0.0.1:$(PORT)
 run: install
+	$(BIN)/lectern ingest docs --base-url http://127.0.0.1:$(PORT) --route-base /book
 	$(BIN)/lectern serve --port $(PORT)
 
 ## Install everything, then run the whole test suite
