@@ -6,14 +6,32 @@ FastAPI + SQLAlchemy async + psycopg + PyJWT, written the way their docs show, w
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated
 
 import jwt
 from fastapi import Depends, FastAPI, Header, HTTPException
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from lectern.db.models import Profile
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Profile(Base):
+    """Only the columns this app reads, as a minimal app would declare them."""
+
+    __tablename__ = "profiles"
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    display_name: Mapped[str | None]
+    software_background: Mapped[str]
+    hardware_background: Mapped[str]
+    experience_level: Mapped[str]
+    goals: Mapped[str]
+    updated_at: Mapped[datetime]
+
 
 engine = create_async_engine(os.environ["DATABASE_URL"], pool_size=5, max_overflow=5)
 sessions = async_sessionmaker(engine, expire_on_commit=False)
