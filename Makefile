@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 
 VERCEL_CLI := tools/vercel-cli/node_modules/.bin/vercel
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install install-dev vercel-cli lint typecheck lock bench clean
+.PHONY: run test install install-dev vercel-cli browser lint typecheck lock bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Lectern needs Python 3.11 or newer"'
@@ -30,14 +31,21 @@ $(VERCEL_CLI): tools/vercel-cli/package.json tools/vercel-cli/package-lock.json
 	@touch $@
 vercel-cli: $(VERCEL_CLI)
 
+# Debian's chromium, driven by Playwright in the widget's browser tests (Playwright's own browser
+# download is not used). Installs with apt-get when missing (CI runs as root).
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "install chromium, or set CHROMIUM=/path/to/chromium"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+browser: $(CHROMIUM)
+
 ## Install, ingest the demo book (docs/), then serve the API on the embedded PostgreSQL at http://127.0.0.1:$(PORT)
 run: install
 	$(BIN)/lectern ingest docs --base-url http://127.0.0.1:$(PORT) --route-base /book
 	$(BIN)/lectern serve --port $(PORT)
 
 ## Install everything, then run the whole test suite
-test: install-dev vercel-cli
-	$(BIN)/pytest --basetemp=.pytest-tmp
+test: install-dev vercel-cli browser
+	LECTERN_CHROMIUM=$(CHROMIUM) $(BIN)/pytest --basetemp=.pytest-tmp
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
