@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import sys
 
-BENCHMARKS = ["coldstart", "throughput"]
+BENCHMARKS = ["coldstart", "cpu_per_request", "throughput"]
 
 
 def main() -> None:

@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from lectern.db.url import is_local, is_pooled, sqlalchemy_url
+from lectern.db.url import is_local, is_pooled, libpq_url, sqlalchemy_url
 from lectern.errors import AppError
 from lectern.settings import Settings
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
+    from psycopg_pool import AsyncConnectionPool
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 
@@ -56,7 +57,8 @@ class Database:
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._read_sessions: async_sessionmaker[AsyncSession] | None = None
-        self._reader_engine: AsyncEngine | None = None
+        self._resolved_url: str | None = None
+        self._readers: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._lock = asyncio.Lock()
 
     async def engine(self) -> AsyncEngine:
@@ -72,11 +74,12 @@ class Database:
                         url = resolve_url(self._settings)
                     from sqlalchemy.ext.asyncio import async_sessionmaker
 
+                    self._resolved_url = url
                     self._engine = build_engine(url, self._settings)
                     self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
                     # Reads need no transaction: one round trip per query instead of BEGIN … COMMIT.
-                    self._reader_engine = self._engine.execution_options(isolation_level="AUTOCOMMIT")
-                    self._read_sessions = async_sessionmaker(self._reader_engine, expire_on_commit=False)
+                    reading = self._engine.execution_options(isolation_level="AUTOCOMMIT")
+                    self._read_sessions = async_sessionmaker(reading, expire_on_commit=False)
         return self._engine
 
     @asynccontextmanager
@@ -107,20 +110,41 @@ class Database:
     async def reader(self) -> AsyncIterator[AsyncConnection[Any]]:
         """A pooled psycopg connection in autocommit, for hot single-row reads.
 
-        SQLAlchemy's async execution layer costs about 0.4 ms of CPU per query on the development
-        machine, more than everything else in a GET /api/profile together (docs/decisions/0004).
+        SQLAlchemy's async layer (engine checkout, execution, check-in) costs several times the query
+        itself in CPU, more than the rest of a GET /api/profile together, so the hottest reads use a
+        small psycopg pool of their own (docs/decisions/0004).
         """
-        await self.engine()
-        assert self._reader_engine is not None
-        async with self._reader_engine.connect() as connection:
-            raw = await connection.get_raw_connection()
-            driver: AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
-            yield driver
+        pool = self._readers or await self._open_readers()
+        async with pool.connection() as connection:
+            yield connection
+
+    async def _open_readers(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
+        await self.engine()  # resolves the URL (starting the embedded server if needed)
+        async with self._lock:
+            if self._readers is None:
+                from psycopg_pool import AsyncConnectionPool
+
+                assert self._resolved_url is not None
+                pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+                    libpq_url(self._resolved_url),
+                    min_size=1,
+                    max_size=self._settings.db_pool_size,
+                    open=False,
+                    # No server-side prepared statements: PgBouncer in transaction mode (Neon's pooler).
+                    kwargs={"autocommit": True, "prepare_threshold": None, "connect_timeout": 10},
+                    max_idle=300,
+                    name="lectern-readers",
+                )
+                await pool.open()
+                self._readers = pool
+        return self._readers
 
     async def dispose(self) -> None:
+        if self._readers is not None:
+            await self._readers.close()
+            self._readers = None
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
             self._sessions = None
             self._read_sessions = None
-            self._reader_engine = None

@@ -18,6 +18,11 @@ def sqlalchemy_url(url: str) -> str:
     raise ConfigError("DATABASE_URL must start with postgres:// or postgresql://")
 
 
+def libpq_url(url: str) -> str:
+    """The plain libpq form of a URL (what psycopg itself takes)."""
+    return "postgresql://" + sqlalchemy_url(url).removeprefix("postgresql+psycopg://")
+
+
 def is_pooled(url: str) -> bool:
     """Neon's pooled hosts carry `-pooler` in the endpoint id (PgBouncer in transaction mode)."""
     host = urlsplit(url.replace("+psycopg", "")).hostname or ""

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lectern.errors import ConfigError
@@ -73,9 +73,13 @@ class CORSMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        origin = headers.get("origin")
-        if origin is not None and scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+        origin = preflight = None
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value.decode("latin-1")
+            elif name == b"access-control-request-method":
+                preflight = True
+        if origin is not None and preflight and scope["method"] == "OPTIONS":
             await self._preflight(scope, origin, send)
             return
         allowed = origin is not None and self.policy.allows(origin)
@@ -83,6 +87,7 @@ class CORSMiddleware:
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
                 out = MutableHeaders(scope=message)
+                # Every answer may differ by Origin, whether or not this request sent one.
                 out.add_vary_header("Origin")
                 if allowed:
                     self._allow(out, origin or "")

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -45,6 +44,8 @@ RequestSink = Callable[[RequestRecord], None]
 
 def log_request(record: RequestRecord) -> None:
     """One structured JSON line per request; never a header, a body or a query string."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
     access_log.info(
         json.dumps(
             {
@@ -65,8 +66,7 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"The request body is larger than {limit} bytes.")
 
 
-def _request_id(headers: Headers) -> str:
-    given = headers.get("x-request-id")
+def _request_id(given: str | None) -> str:
     if given and _SANE_REQUEST_ID.fullmatch(given):
         return given
     return uuid.uuid4().hex
@@ -79,16 +79,28 @@ def _route_template(scope: Scope) -> str:
     return path if isinstance(path, str) and path else "<unmatched>"
 
 
-def _add_security_headers(headers: MutableHeaders, https: bool) -> None:
-    headers.setdefault("x-content-type-options", "nosniff")
-    headers.setdefault("referrer-policy", "no-referrer")
-    headers.setdefault("cross-origin-opener-policy", "same-origin")
-    headers.setdefault("cache-control", "no-store")
-    if "content-security-policy" not in headers:
-        headers["content-security-policy"] = API_CSP
-        headers.setdefault("x-frame-options", "DENY")
-    if https:
-        headers.setdefault("strict-transport-security", "max-age=31536000; includeSubDomains")
+# Pre-encoded: this runs on every response.
+_SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cache-control", b"no-store"),
+)
+_API_CSP = (b"content-security-policy", API_CSP.encode())
+_NO_FRAMES = (b"x-frame-options", b"DENY")
+_HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def add_security_headers(raw: list[tuple[bytes, bytes]], https: bool) -> None:
+    """Add the baseline headers a route did not set itself (a page may bring its own CSP)."""
+    present = {name.lower() for name, _ in raw}
+    raw.extend(header for header in _SECURITY_HEADERS if header[0] not in present)
+    if b"content-security-policy" not in present:
+        raw.append(_API_CSP)
+        if b"x-frame-options" not in present:
+            raw.append(_NO_FRAMES)
+    if https and b"strict-transport-security" not in present:
+        raw.append(_HSTS)
 
 
 class EdgeMiddleware:
@@ -107,10 +119,18 @@ class EdgeMiddleware:
         cold_start = not _first_request_seen
         _first_request_seen = True
         started = time.perf_counter()
-        headers = Headers(scope=scope)
-        request_id = _request_id(headers)
+        given_id = declared = forwarded_proto = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                given_id = value.decode("latin-1")
+            elif name == b"content-length":
+                declared = value.decode("latin-1")
+            elif name == b"x-forwarded-proto":
+                forwarded_proto = value.decode("latin-1").lower()
+        request_id = _request_id(given_id)
         scope.setdefault("state", {})["request_id"] = request_id
-        https = scope.get("scheme") == "https" or headers.get("x-forwarded-proto", "").lower() == "https"
+        https = scope.get("scheme") == "https" or forwarded_proto == "https"
+        request_id_header = (b"x-request-id", request_id.encode())
         status = 500
         response_started = False
 
@@ -119,9 +139,11 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
-                out = MutableHeaders(scope=message)
-                out["x-request-id"] = request_id
-                _add_security_headers(out, https)
+                raw = message.setdefault("headers", [])
+                if not isinstance(raw, list):
+                    raw = message["headers"] = list(raw)
+                raw.append(request_id_header)
+                add_security_headers(raw, https)
             await send(message)
 
         limit = self.max_body_bytes
@@ -137,7 +159,6 @@ class EdgeMiddleware:
             return message
 
         try:
-            declared = headers.get("content-length")
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 await self._too_large(request_id, send_with_headers)
             else:
