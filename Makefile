@@ -41,7 +41,7 @@ browser: $(CHROMIUM)
 ## Install, ingest the demo book (docs/), then serve the API on the embedded PostgreSQL at http://127.0.0.1:$(PORT)
 run: install
 	$(BIN)/lectern ingest docs --base-url http://127.0.0.1:$(PORT) --route-base /book
-	$(BIN)/lectern serve --port $(PORT)
+	LECTERN_DEMO=1 $(BIN)/lectern serve --port $(PORT)
 
 ## Install everything, then run the whole test suite
 test: install-dev vercel-cli browser

@@ -21,7 +21,10 @@ from lectern.settings import Settings
 TEST_DB = "lectern_test"
 JWT_SECRET = "test-secret-" + secrets.token_hex(24)
 PASSWORD = "a long and unusual passphrase"
-TABLES = "users, login_failures, book_pages, book_chunks"
+TABLES = (
+    "users, login_failures, book_pages, book_chunks, request_metrics, "
+    "chat_conversations, chat_messages, chat_feedback, rate_limit_counters"
+)
 
 
 def _libpq(url: str, database: str = "postgres") -> str:

@@ -218,7 +218,7 @@ def test_every_variable_the_code_reads_is_in_the_contract() -> None:
 def same_default(python: Any, contract: str) -> bool:
     """Whether a Settings default and the contract's text default mean the same value."""
     if isinstance(python, bool):
-        return contract == ("true" if python else "false")
+        return contract in (("true", "1") if python else ("false", "0"))
     if isinstance(python, int | float):
         try:
             return float(contract) == python

@@ -15,6 +15,7 @@ from lectern import __version__
 from lectern.contract import failures_message, load_contract
 from lectern.db.session import Database
 from lectern.errors import ConfigError
+from lectern.metrics.recorder import MetricsRecorder
 from lectern.settings import Settings, get_settings
 from lectern.web.cors import CORSMiddleware, CORSPolicy
 from lectern.web.docs_page import install_docs
@@ -30,6 +31,10 @@ DOMAINS = (
     Domain(("/api/auth",), ("lectern.auth.routes:router",)),
     Domain(("/api/profile", "/api/preferences"), ("lectern.profiles.routes:router",)),
     Domain(("/api/search",), ("lectern.search.routes:router",)),
+    Domain(("/api/book",), ("lectern.book.routes:router",)),
+    Domain(("/widget",), ("lectern.widget.routes:router",)),
+    Domain(("/api/chat",), ("lectern.chat.routes:router",)),
+    Domain(("/api/metrics",), ("lectern.metrics.routes:router",)),
 )
 
 
@@ -59,10 +64,15 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     cors = CORSPolicy.from_settings(settings)
     _configure_logging(settings.log_level)
     db = database or Database(settings)
+    # Stdlib only at import; the flush imports SQLAlchemy when it first runs.
+    metrics = MetricsRecorder(
+        db, flush_seconds=settings.metrics_flush_seconds, retention_days=settings.metrics_retention_days
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await metrics.close()
         await db.dispose()
         from lectern.llm.client import close_clients
 
@@ -81,6 +91,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_problem_handlers(app)
     install_docs(app)
     app.include_router(load_router(LIVENESS))
+    if settings.lectern_demo:
+        # Only when asked: "/" would claim every path as a lazy domain, so the demo's routes go in directly.
+        from lectern.widget.demo import install_demo
+
+        install_demo(app)
 
     domains = LazyDomains(app, DOMAINS)
     domains.install()
@@ -93,8 +108,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     app.openapi = openapi_with_every_domain  # type: ignore[method-assign]
 
-    sinks: list[RequestSink] = [log_request]
+    sinks: list[RequestSink] = [log_request, metrics.record]
     app.state.request_sinks = sinks
+    app.state.metrics = metrics
     # Added last = outermost: the edge sees every response, CORS preflights included.
     app.add_middleware(CORSMiddleware, policy=cors)
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes, sinks=sinks)

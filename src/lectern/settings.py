@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     database_url_unpooled: SecretStr | None = None
     lectern_data_dir: Path = Path(".lectern")
     lectern_contract: Path | None = None
+    lectern_demo: bool = False  # the demo book at / (lectern.widget.demo)
 
     jwt_secret: SecretStr | None = None
     jwt_issuer: str = "lectern"
@@ -55,6 +56,17 @@ class Settings(BaseSettings):
     embeddings_model: str | None = None
     embeddings_dimensions: int | None = Field(default=None, ge=1, le=16_000)
     embeddings_batch_size: int = Field(default=64, ge=1, le=2048)
+
+    # Chat (docs/chat.md): quotas kept in Postgres, history and passages per answer.
+    chat_quota_per_reader_per_hour: int = Field(default=60, ge=0, le=999_999)
+    chat_quota_per_ip_per_hour: int = Field(default=120, ge=0, le=999_999)
+    chat_history_turns: int = Field(default=6, ge=0, le=50)
+    chat_passages: int = Field(default=6, ge=1, le=20)
+
+    # Request metrics (docs/operating.md): GET /api/metrics answers only with METRICS_TOKEN set.
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
+    metrics_flush_seconds: int = Field(default=10, ge=1, le=3600)
+    metrics_retention_days: int = Field(default=14, ge=1, le=3650)
 
     @property
     def production(self) -> bool:

@@ -45,3 +45,15 @@ async def current_user_id(
 
 
 CurrentUserId = Annotated[uuid.UUID, Depends(current_user_id)]
+
+
+async def optional_user_id(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> uuid.UUID | None:
+    """The signed-in reader, or None without a token; a token that is sent must be valid (else 401)."""
+    if credentials is None:
+        return None
+    return await current_user_id(request, credentials)
+
+
+OptionalUserId = Annotated[uuid.UUID | None, Depends(optional_user_id)]

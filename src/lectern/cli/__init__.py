@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lectern import __version__
-from lectern.cli import db, env, ingest, search, serve
+from lectern.cli import ask, db, deploy, dev, env, ingest, init, search, serve, status
 from lectern.cli.common import run_command
 
 app = typer.Typer(
@@ -22,6 +22,12 @@ app.add_typer(db.app, name="db")
 app.add_typer(env.app, name="env")
 app.command("ingest")(ingest.ingest)
 app.command("search")(search.search)
+app.command("ask")(ask.ask)
+app.command("init")(init.init)
+app.command("deploy")(deploy.deploy)
+app.command("status")(status.status)
+app.command("rollback")(status.rollback)
+app.add_typer(dev.app, name="dev")
 
 
 def _version(value: bool) -> None:

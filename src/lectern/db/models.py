@@ -5,8 +5,20 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, func, text
-from sqlalchemy.dialects.postgresql import TSVECTOR, UUID
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lectern.db.base import Base
@@ -128,3 +140,85 @@ class BookChunk(Base):
     char_count: Mapped[int] = mapped_column(Integer, nullable=False)
     term_count: Mapped[int] = mapped_column(Integer, nullable=False)  # indexed terms (BM25 length)
     tsv: Mapped[str] = mapped_column(TSVECTOR, nullable=False)
+
+
+class RequestMetric(Base):
+    """Requests of one minute × route × method × status class, summed over every instance (lectern.metrics).
+
+    Durations are whole microseconds; `buckets` holds one count per OpenTelemetry bucket bound plus the
+    overflow. Minutes past the retention are folded into one row per series at minute 1970-01-01T00:00Z.
+    """
+
+    __tablename__ = "request_metrics"
+
+    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    route: Mapped[str] = mapped_column(Text, primary_key=True)  # the route template, never the raw path
+    method: Mapped[str] = mapped_column(String(16), primary_key=True)
+    status_class: Mapped[int] = mapped_column(Integer, primary_key=True)  # 2 for 2xx
+    requests: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    duration_us: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    buckets: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), nullable=False)
+    cold_starts: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    init_us: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+
+
+class Conversation(Base):
+    """A signed-in reader's conversation with the book (anonymous chats are never stored)."""
+
+    __tablename__ = "chat_conversations"
+    __table_args__ = (Index("ix_chat_conversations_user_id_updated_at", "user_id", "updated_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    title: Mapped[str] = mapped_column(Text, nullable=False)  # the first question, shortened
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class ConversationMessage(Base):
+    """One turn of a conversation: the reader's question or the answer, with the passages it cites."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (
+        Index("uq_chat_messages_conversation_id_position", "conversation_id", "position", unique=True),
+        CheckConstraint("role IN ('user', 'assistant')", name="role"),
+        CheckConstraint("mode IS NULL OR mode IN ('llm', 'extractive')", name="mode"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("chat_conversations.id", ondelete="CASCADE"), nullable=False
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)  # 1, 2, … in the conversation
+    role: Mapped[str] = mapped_column(String(10), nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    selected_text: Mapped[str | None] = mapped_column(Text)  # questions about a selection
+    page_url: Mapped[str | None] = mapped_column(Text)
+    citations: Mapped[list[dict[str, object]]] = mapped_column(JSONB, nullable=False, server_default="[]")
+    mode: Mapped[str | None] = mapped_column(String(12))  # answers only: llm or extractive
+    created_at: Mapped[datetime] = _now()
+
+
+class AnswerFeedback(Base):
+    """A reader's rating of one stored answer; rating again replaces it."""
+
+    __tablename__ = "chat_feedback"
+    __table_args__ = (CheckConstraint("rating IN ('up', 'down')", name="rating"),)
+
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chat_messages.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    rating: Mapped[str] = mapped_column(String(4), nullable=False)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class RateLimitCounter(Base):
+    """Hits on one key (a reader, an IP) in one fixed window, shared by every instance (lectern.limits)."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
