@@ -6,13 +6,14 @@ import shutil
 import subprocess
 import sys
 
-BENCHMARKS = ["coldstart", "cpu_per_request", "throughput"]
+BENCHMARKS = ["coldstart", "cpu_per_request", "throughput", "metrics_overhead", "deploy_upload"]
+NEEDS_WRK = {"throughput", "metrics_overhead"}
 
 
 def main() -> None:
     for name in BENCHMARKS:
-        if name == "throughput" and shutil.which("wrk") is None:
-            print("skipping throughput: wrk is not installed (apt-get install wrk)")
+        if name in NEEDS_WRK and shutil.which("wrk") is None:
+            print(f"skipping {name}: wrk is not installed (apt-get install wrk)")
             continue
         print(f"== {name}", flush=True)
         subprocess.run([sys.executable, "-m", f"benchmarks.{name}"], check=True)

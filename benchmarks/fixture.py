@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import secrets
+import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -28,7 +30,11 @@ class BenchDatabase:
 
 def prepare(data_dir: Path | None = None) -> BenchDatabase:
     """Start, migrate and seed a database in `data_dir` (a temporary folder by default)."""
-    folder = data_dir or Path(tempfile.mkdtemp(prefix="lectern-bench-"))
+    folder = data_dir
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="lectern-bench-"))
+        # Registered before the server starts, so it runs after the server's own stop hook.
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         url = start_embedded(folder)

@@ -51,6 +51,22 @@ def _cores(server: set[int]) -> Iterator[None]:
         os.sched_setaffinity(0, (everything - server) or everything)
 
 
+def _server_cpu_seconds() -> float:
+    """CPU time (user + system) used so far by this process's uvicorn children: other load does not inflate it."""
+    from pathlib import Path
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == os.getpid() and b"uvicorn" in (stat.parent / "cmdline").read_bytes():
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            continue  # a process that went away meanwhile
+    return total / ticks
+
+
 def _counted_requests(url: str) -> int:
     import psycopg
 
@@ -115,24 +131,39 @@ def main() -> None:
         for name in names if round_number % 2 == 0 else names[::-1]:
             with _cores({0}), serve(f"benchmarks.metrics_overhead:{arms[name]}", env) as base:
                 wrk(base + "/api/health", args.connections, WARM_UP_SECONDS, None)
-                runs[name].append(wrk(base + "/api/health", args.connections, args.seconds, None))
+                cpu_before = _server_cpu_seconds()
+                run = wrk(base + "/api/health", args.connections, args.seconds, None)
+                run["server_cpu_us_per_request"] = (_server_cpu_seconds() - cpu_before) / run["requests"] * 1e6
+                runs[name].append(run)
     load_after = os.getloadavg()[0]
     counted = _counted_requests(db.url)
     costs = _sink_and_flush_costs(db.url)
 
     results: dict[str, Any] = {}
-    print(f"{'variant':<20} {'req/s median':>13} {'range':>17} {'p50 ms':>7} {'p99 ms':>7}")
+    print(
+        f"{'variant':<20} {'req/s median':>13} {'range':>17} {'p50 ms':>7} {'p99 ms':>7}"
+        f" {'server CPU µs/req':>18} {'range':>13}"
+    )
     for name, arm_runs in runs.items():
         rps = summary([r["rps"] for r in arm_runs])
         p50 = summary([r["p50_us"] / 1000 for r in arm_runs])["median"]
         p99 = summary([r["p99_us"] / 1000 for r in arm_runs])["median"]
-        results[name] = {"rps": rps, "p50_ms": p50, "p99_ms": p99}
-        print(f"{name:<20} {rps['median']:>13.0f} {rps['min']:>8.0f}–{rps['max']:<8.0f} {p50:>7.2f} {p99:>7.2f}")
+        cpu = summary([r["server_cpu_us_per_request"] for r in arm_runs])
+        results[name] = {"rps": rps, "p50_ms": p50, "p99_ms": p99, "server_cpu_us_per_request": cpu}
+        print(
+            f"{name:<20} {rps['median']:>13.0f} {rps['min']:>8.0f}–{rps['max']:<8.0f} {p50:>7.2f} {p99:>7.2f}"
+            f" {cpu['median']:>18.1f} {cpu['min']:>6.1f}–{cpu['max']:<6.1f}"
+        )
     first, second = names
     paired = [a["rps"] / b["rps"] for a, b in zip(runs[first], runs[second], strict=True)]
     ratio = statistics.median(paired)
+    cpu_ratio = statistics.median(
+        a["server_cpu_us_per_request"] / b["server_cpu_us_per_request"]
+        for a, b in zip(runs[first], runs[second], strict=True)
+    )
     overhead = {
         "paired_round_ratios": summary(paired),
+        "server_cpu_per_request_ratio": cpu_ratio,
         "overhead_percent": (1 - ratio) * 100,
         "ratio_of_medians": results[first]["rps"]["median"] / results[second]["rps"]["median"],
         "goal_percent": 5.0,
@@ -142,6 +173,7 @@ def main() -> None:
         f" ratio of medians {overhead['ratio_of_medians']:.3f}) → overhead {overhead['overhead_percent']:.1f}%;"
         " goal ≤ 5%"
     )
+    print(f"server CPU per request, {first} / {second}: median of per-round ratios {cpu_ratio:.3f}")
     print(f"requests counted in request_metrics: {counted}")
     print(f"1-minute load average before/after: {load_before:.2f}/{load_after:.2f} on {os.cpu_count()} cores")
     request_us = 1e6 / results[second]["rps"]["median"]  # one busy worker: ≈ CPU per request
