@@ -1,7 +1,8 @@
 """The metrics sink: each request adds to in-memory counts; a background task adds them to Postgres in one upsert.
 
-Requests never wait for the database: `record` only touches a dict, and when the oldest pending
-count is `flush_seconds` old it starts a flush task on the running loop (one at a time). The app's
+Requests never wait for the database (only once per instance, maybe, for an import: see `_write`):
+`record` only touches a dict, and when the oldest pending count is `flush_seconds` old it starts a
+flush task on the running loop (one at a time). The app's
 lifespan flushes what is left at shutdown. A failed flush keeps its counts for the next one (up to
 MAX_PENDING_ROWS), so a lost instance loses at most about `flush_seconds` of its traffic.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -29,10 +29,6 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
 MAX_PENDING_ROWS = 10_000
 # Pruning rides along with a flush at most this often per instance.
 PRUNE_EVERY_S = 3600.0
-
-
-def _import_repository() -> None:
-    import lectern.metrics.repository  # noqa: F401  (SQLAlchemy: ~0.2 s of imports)
 
 
 class MetricsRecorder:
@@ -116,9 +112,9 @@ class MetricsRecorder:
         await self.flush()
 
     async def _write(self, batch: dict[MinuteKey, Tally], *, prune: bool) -> None:
-        if "lectern.metrics.repository" not in sys.modules:
-            # The first flush of an instance that has not used the database yet: import SQLAlchemy off the loop.
-            await asyncio.to_thread(_import_repository)
+        # In an instance that has not used the database yet, this first import of SQLAlchemy pauses the loop
+        # once (~0.2 s). Not in a worker thread: under load the thread waits for the GIL at every file it
+        # reads, so the import drags on for seconds and costs more CPU than the pause (metrics_overhead.py).
         from lectern.metrics import repository
 
         async with self._database.session() as session:
