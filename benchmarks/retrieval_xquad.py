@@ -42,6 +42,7 @@ CHUNKS = 20  # chunks asked for, so that DEPTH distinct pages remain after mergi
 RRF_KS = (20, 60)
 CONVEX_WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 THRESHOLDS = (-1.0, 0.1, 0.2, 0.3)
+NORMALISATIONS: tuple[fusion.Normalisation, ...] = ("minmax", "max")
 
 
 def default_data() -> Path | None:
@@ -136,25 +137,23 @@ def cosine_anchor(corpus: Corpus, query_vectors: Sequence[Sequence[float]]) -> l
     return [page_ranking([corpus.chunk_page[corpus.ids[i]] for i in row]) for row in best]
 
 
-Fuser = Callable[[repository.Candidates], list[tuple[int, float]]]
+Candidates = list[repository.Candidate]
+Fuser = Callable[[Candidates], list[tuple[int, float]]]
 
 
 def fusers() -> dict[str, Fuser]:
     """Every fusion setting compared: name -> function of one question's candidates."""
     found: dict[str, Fuser] = {}
-    for threshold in THRESHOLDS:
-
-        def kept(c: repository.Candidates, t: float = threshold) -> list[tuple[int, float]]:
-            return [(i, s) for i, s in c.vector if s >= t]
-
+    for t in THRESHOLDS:
         for k in RRF_KS:
-            found[f"rrf k={k}, min sim {threshold:g}"] = lambda c, k=k, kept=kept: fusion.reciprocal_rank_fusion(
-                c.keyword, kept(c), k=k
+            found[f"rrf k={k}, min sim {t:g}"] = lambda c, k=k, t=t: fusion.reciprocal_rank_fusion(
+                fusion.admitted(c, t), k=k
             )
         for w in CONVEX_WEIGHTS:
-            found[f"convex w={w:g}, min sim {threshold:g}"] = lambda c, w=w, kept=kept: fusion.convex_combination(
-                c.keyword, kept(c), weight=w
-            )
+            for norm in NORMALISATIONS:
+                found[f"convex w={w:g} {norm}, min sim {t:g}"] = lambda c, w=w, n=norm, t=t: fusion.convex_combination(
+                    fusion.admitted(c, t), weight=w, normalisation=n
+                )
     return found
 
 
@@ -170,7 +169,7 @@ async def collect(
     keyword: list[list[str]] = []
     vector: list[list[str]] = []
     product: dict[str, list[list[str]]] = {name: [] for name in hybrid_settings}
-    candidates: list[repository.Candidates] = []
+    candidates: list[Candidates] = []
     timings: dict[str, list[float]] = {"keyword": [], "candidates": [], **{name: [] for name in hybrid_settings}}
     async with AsyncSession(engine) as session:
         for question, vector_ in zip(questions, query_vectors, strict=True):
@@ -184,7 +183,8 @@ async def collect(
             )
             timings["candidates"].append(time.perf_counter() - started)
             candidates.append(legs)
-            vector.append(page_ranking([corpus.chunk_page[i] for i, _ in legs.vector][:CHUNKS]))
+            by_vector = sorted((c for c in legs if c.vector_rank is not None), key=lambda c: c.vector_rank or 0)
+            vector.append(page_ranking([corpus.chunk_page[c.chunk_id] for c in by_vector][:CHUNKS]))
             for name, settings in hybrid_settings.items():
                 started = time.perf_counter()
                 found = await search_passages(session, question.text, k=CHUNKS, settings=settings)
@@ -193,7 +193,7 @@ async def collect(
     return {"keyword": keyword, "vector": vector, "product": product, "candidates": candidates, "timings": timings}
 
 
-def fused_rankings(fuser: Fuser, candidates: Sequence[repository.Candidates], corpus: Corpus) -> list[list[str]]:
+def fused_rankings(fuser: Fuser, candidates: Sequence[Candidates], corpus: Corpus) -> list[list[str]]:
     return [page_ranking([corpus.chunk_page[i] for i, _ in fuser(c)][:CHUNKS]) for c in candidates]
 
 
@@ -223,7 +223,7 @@ def table(rows: dict[str, dict[str, float]]) -> str:
 
 
 async def run(data: Path, limit: int | None) -> dict[str, Any]:
-    db = prepare()
+    db = prepare(Path(tempfile.mkdtemp(prefix="lectern-xquad-db-")))
     libpq = db.url.replace("postgresql+psycopg://", "postgresql://", 1)
     base = {"database_url": db.url, "app_env": "test"}
     keyword_settings = Settings(**base, embeddings="none")
@@ -254,10 +254,14 @@ async def run(data: Path, limit: int | None) -> dict[str, Any]:
     found = await collect(engine, questions, query_vectors, embedder, corpus, keyword_settings, hybrid_settings)
     await database.dispose()
 
-    candidates: list[repository.Candidates] = found["candidates"]
+    candidates: list[Candidates] = found["candidates"]
     gold_similarity = []
     for question, legs in zip(questions, candidates, strict=True):
-        gold = [s for i, s in legs.vector if corpus.chunk_page[i] == question.gold]
+        gold = [
+            c.similarity
+            for c in legs
+            if c.vector_rank is not None and c.similarity is not None and corpus.chunk_page[c.chunk_id] == question.gold
+        ]
         gold_similarity.append(max(gold) if gold else None)
     variants = {name: fused_rankings(f, candidates, corpus) for name, f in fusers().items()}
     rows = {
@@ -268,6 +272,8 @@ async def run(data: Path, limit: int | None) -> dict[str, Any]:
         **{f"Lectern {name}": metrics(r, questions) for name, r in found["product"].items()},
     }
     variant_metrics = {name: metrics(r, questions) for name, r in variants.items()}
+    # The product path (search_passages) must rank exactly as the same fusion computed here from its candidates.
+    same = variants["convex w=0.5 minmax, min sim 0.2"] == found["product"]["hybrid (convex)"]
     return {
         "questions": len(questions),
         "pages": report.pages_written,
@@ -277,6 +283,7 @@ async def run(data: Path, limit: int | None) -> dict[str, Any]:
         "query_embedding_ms_mean": embed_seconds / len(questions) * 1000,
         "methods": rows,
         "fusion_variants": variant_metrics,
+        "product_matches_offline_fusion": same,
         "cross_validation": {
             "by MRR@10": cross_validate(variants, questions),
             "by R@1": cross_validate(variants, questions, "R@1"),

@@ -23,7 +23,8 @@ JWT_SECRET = "test-secret-" + secrets.token_hex(24)
 PASSWORD = "a long and unusual passphrase"
 TABLES = (
     "users, login_failures, book_pages, book_chunks, request_metrics, "
-    "chat_conversations, chat_messages, chat_feedback, rate_limit_counters"
+    "chat_conversations, chat_messages, chat_feedback, rate_limit_counters, "
+    "generations, generation_usage"
 )
 
 

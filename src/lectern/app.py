@@ -34,6 +34,7 @@ DOMAINS = (
     Domain(("/api/book",), ("lectern.book.routes:router",)),
     Domain(("/widget",), ("lectern.widget.routes:router",)),
     Domain(("/api/chat",), ("lectern.chat.routes:router",)),
+    Domain(("/api/generate",), ("lectern.generate.routes:router",)),
     Domain(("/api/metrics",), ("lectern.metrics.routes:router",)),
 )
 

@@ -56,12 +56,23 @@ class Settings(BaseSettings):
     embeddings_model: str | None = None
     embeddings_dimensions: int | None = Field(default=None, ge=1, le=16_000)
     embeddings_batch_size: int = Field(default=64, ge=1, le=2048)
+    embeddings_local_model_path: Path | None = None  # EMBEDDINGS=local: a sentence-transformers folder
+
+    # Search (docs/search.md): how the keyword and vector legs are fused, and how close a vector hit must be.
+    search_fusion: Literal["convex", "rrf"] = "convex"
+    search_min_similarity: float = Field(default=0.2, ge=-1, le=1)
 
     # Chat (docs/chat.md): quotas kept in Postgres, history and passages per answer.
     chat_quota_per_reader_per_hour: int = Field(default=60, ge=0, le=999_999)
     chat_quota_per_ip_per_hour: int = Field(default=120, ge=0, le=999_999)
     chat_history_turns: int = Field(default=6, ge=0, le=50)
     chat_passages: int = Field(default=6, ge=1, le=20)
+
+    # Generation (docs/generate.md): quotas kept in Postgres, sections written at once, the translation glossary.
+    generate_requests_per_hour: int = Field(default=30, ge=0, le=999_999)
+    generate_daily_tokens_per_reader: int = Field(default=200_000, ge=0, le=1_000_000_000)
+    generate_concurrency: int = Field(default=4, ge=1, le=16)
+    glossary_path: Path | None = None
 
     # Request metrics (docs/operating.md): GET /api/metrics answers only with METRICS_TOKEN set.
     metrics_token: SecretStr | None = Field(default=None, min_length=16)

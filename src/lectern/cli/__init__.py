@@ -7,7 +7,22 @@ from typing import Annotated
 import typer
 
 from lectern import __version__
-from lectern.cli import ask, db, deploy, dev, env, ingest, init, search, serve, status
+from lectern.cli import (
+    ask,
+    db,
+    deploy,
+    dev,
+    doctor,
+    env,
+    generate,
+    ingest,
+    init,
+    monitor,
+    reembed,
+    search,
+    serve,
+    status,
+)
 from lectern.cli.common import run_command
 
 app = typer.Typer(
@@ -21,12 +36,16 @@ app.command("serve")(serve.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(env.app, name="env")
 app.command("ingest")(ingest.ingest)
+app.command("reembed")(reembed.reembed)
 app.command("search")(search.search)
 app.command("ask")(ask.ask)
+app.command("generate")(generate.generate)
 app.command("init")(init.init)
 app.command("deploy")(deploy.deploy)
 app.command("status")(status.status)
 app.command("rollback")(status.rollback)
+app.command("monitor")(monitor.monitor)
+app.command("doctor")(doctor.doctor)
 app.add_typer(dev.app, name="dev")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from pgvector.sqlalchemy import VECTOR
 from sqlalchemy import (
     ARRAY,
     BigInteger,
@@ -116,6 +117,10 @@ class BookPage(Base):
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     chunk_count: Mapped[int] = mapped_column(Integer, nullable=False)
     term_count: Mapped[int] = mapped_column(Integer, nullable=False)  # indexed terms in all its chunks (BM25)
+    # The model that embedded its chunks (`openai:<model>`, `local:<folder>@<digest>`) and the vectors' size;
+    # null when they have no vectors. Search compares query vectors only with vectors of the same model.
+    embedding_model: Mapped[str | None] = mapped_column(Text)
+    embedding_dimensions: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
 
@@ -140,6 +145,9 @@ class BookChunk(Base):
     char_count: Mapped[int] = mapped_column(Integer, nullable=False)
     term_count: Mapped[int] = mapped_column(Integer, nullable=False)  # indexed terms (BM25 length)
     tsv: Mapped[str] = mapped_column(TSVECTOR, nullable=False)
+    # Any size, so that a new model can be rolled in beside the old one; the HNSW index is per size (a partial
+    # index on `embedding::vector(n)`, made by ingest for the size in use: lectern.ingest.vectors).
+    embedding: Mapped[list[float] | None] = mapped_column(VECTOR())
 
 
 class RequestMetric(Base):
@@ -222,3 +230,48 @@ class RateLimitCounter(Base):
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     hits: Mapped[int] = mapped_column(Integer, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+
+
+class Generation(Base):
+    """A reader's generated page or section (lectern.generate), kept as that reader's cache: private to them."""
+
+    __tablename__ = "generations"
+    __table_args__ = (
+        Index("uq_generations_user_id_cache_key", "user_id", "cache_key", unique=True),
+        CheckConstraint("task IN ('personalize', 'translate', 'summarize', 'explain', 'quiz')", name="task"),
+        CheckConstraint("mode IN ('llm', 'extractive')", name="mode"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    # SHA-256 of everything the content depends on: source hash, task, section, language, level, reader, model.
+    cache_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    # Null for a text the reader supplied; a page removed from the book takes its generations with it.
+    page_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("book_pages.id", ondelete="CASCADE"), index=True)
+    source_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    task: Mapped[str] = mapped_column(String(20), nullable=False)
+    section: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(35), nullable=False)
+    level: Mapped[str | None] = mapped_column(String(20))
+    model: Mapped[str | None] = mapped_column(Text)
+    mode: Mapped[str] = mapped_column(String(12), nullable=False)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    url: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    content_json: Mapped[dict[str, object] | None] = mapped_column(JSONB)
+    parts: Mapped[list[dict[str, object]]] = mapped_column(JSONB, nullable=False, server_default="[]")
+    warnings: Mapped[list[str]] = mapped_column(JSONB, nullable=False, server_default="[]")
+    tokens: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    created_at: Mapped[datetime] = _now()
+
+
+class GenerationUsage(Base):
+    """Model tokens one reader's generations used in one UTC day, shared by every instance (lectern.generate)."""
+
+    __tablename__ = "generation_usage"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)  # the day's first instant, UTC
+    tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -1,24 +1,28 @@
 """Keep the book index in step with a docs tree: plan what changed since the last run, then write it.
 
-Each new or changed page is written in its own transaction (page row and whole chunk set together), so a
-reader sees either the old page or the new one, and one bad page cannot undo the others.
+Each new or changed page is written in its own transaction (page row and whole chunk set together, with their
+vectors when an embeddings model is configured), so a reader sees either the old page or the new one, and one bad
+page cannot undo the others. Vectors are computed before that transaction opens, a batch of pages at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from lectern.ingest import store
+from lectern.ingest import store, vectors
 from lectern.ingest.chunking import DEFAULT_TARGET_CHARS, Chunk, chunk_page
-from lectern.ingest.store import PageRow, StoredPage
+from lectern.ingest.store import PageRow, PageVectors, StoredPage
 from lectern.ingest.tree import BadFile, SourcePage, page_url, read_tree
+from lectern.llm.embeddings import Embedder
+from lectern.settings import get_settings
 
 # Bump when what is stored per page changes (columns, analysis, chunking): every page is rewritten once.
 INDEX_FORMAT = "1"
@@ -29,6 +33,9 @@ SEARCH_CONFIGS = {"en": "english"}
 
 # Called after each page written (or refused): its source path and the chunks written.
 PageDone = Callable[[str, int], None]
+# The default embedder: the one the environment configures (EMBEDDINGS), as `lectern ingest` reads it.
+FROM_SETTINGS: Literal["settings"] = "settings"
+EmbedderChoice = Embedder | None | Literal["settings"]
 
 
 def search_config(locale: str) -> str:
@@ -68,6 +75,13 @@ class IngestPlan:
     removed: tuple[StoredPage, ...]
     unlisted: tuple[str, ...]  # pages marked `unlisted: true`: hidden from search, never indexed
     failures: tuple[BadFile, ...]
+    unchanged_pages: tuple[StoredPage, ...] = ()  # the stored rows of `unchanged`
+
+    def without_vectors(self, embedder: Embedder | None) -> tuple[StoredPage, ...]:
+        """Unchanged pages that have no vectors yet (ingested without embeddings): they get them."""
+        if embedder is None:
+            return ()
+        return tuple(page for page in self.unchanged_pages if page.embedding_model is None)
 
     @property
     def writes(self) -> tuple[PlannedPage, ...]:
@@ -84,6 +98,8 @@ class IngestReport:
     pages_written: int = 0
     chunks_written: int = 0
     chunks_deleted: int = 0
+    pages_embedded: int = 0  # pages whose chunks got vectors (written or unchanged but without vectors)
+    chunks_embedded: int = 0
     failures: list[BadFile] = field(default_factory=list)
 
     @property
@@ -93,11 +109,19 @@ class IngestReport:
 
 
 async def ingest_book(
-    engine: AsyncEngine, root: Path, options: IngestOptions, *, on_page: PageDone | None = None
+    engine: AsyncEngine,
+    root: Path,
+    options: IngestOptions,
+    *,
+    on_page: PageDone | None = None,
+    embedder: EmbedderChoice = FROM_SETTINGS,
 ) -> IngestReport:
-    """Bring the index in step with the tree under `root`: plan, then apply (unless `options.dry_run`)."""
+    """Bring the index in step with the tree under `root`: plan, then apply (unless `options.dry_run`).
+
+    `embedder` gives the chunks vectors; by default the one EMBEDDINGS configures, None for keyword search only.
+    """
     plan = await plan_ingest(engine, root, options)
-    return await apply_plan(engine, plan, options, on_page=on_page)
+    return await apply_plan(engine, plan, options, on_page=on_page, embedder=embedder)
 
 
 async def plan_ingest(engine: AsyncEngine, root: Path, options: IngestOptions) -> IngestPlan:
@@ -110,6 +134,7 @@ async def plan_ingest(engine: AsyncEngine, root: Path, options: IngestOptions) -
     new: list[PlannedPage] = []
     changed: list[PlannedPage] = []
     unchanged: list[str] = []
+    unchanged_pages: list[StoredPage] = []
     unlisted: list[str] = []
     for source in tree.pages:
         if source.page.unlisted:
@@ -123,6 +148,7 @@ async def plan_ingest(engine: AsyncEngine, root: Path, options: IngestOptions) -
             changed.append(planned)
         else:
             unchanged.append(source.source_path)
+            unchanged_pages.append(before)
     # A file that failed to read keeps its last good version: a typo must not remove a page from search.
     failed = {failure.path for failure in tree.failures}
     removed = [page for page in stored.values() if page.source_path not in failed]
@@ -133,46 +159,106 @@ async def plan_ingest(engine: AsyncEngine, root: Path, options: IngestOptions) -
         removed=tuple(sorted(removed, key=lambda page: (page.source_path, page.locale))),
         unlisted=tuple(unlisted),
         failures=tree.failures,
+        unchanged_pages=tuple(unchanged_pages),
     )
 
 
 async def apply_plan(
-    engine: AsyncEngine, plan: IngestPlan, options: IngestOptions, *, on_page: PageDone | None = None
+    engine: AsyncEngine,
+    plan: IngestPlan,
+    options: IngestOptions,
+    *,
+    on_page: PageDone | None = None,
+    embedder: EmbedderChoice = FROM_SETTINGS,
 ) -> IngestReport:
-    """Write the plan's new and changed pages, one transaction each; delete removed pages if pruning."""
+    """Write the plan's new and changed pages, one transaction each; delete removed pages if pruning.
+
+    With an embedder, the written pages' chunks get vectors, and so do unchanged pages that have none yet;
+    EmbeddingsMismatch stops the run before any write when the index holds another model's vectors.
+    """
     report = IngestReport(plan=plan, dry_run=options.dry_run, failures=list(plan.failures))
     if options.dry_run:
         return report
+    model = vectors.configured_embedder(get_settings()) if isinstance(embedder, str) else embedder
+    check: vectors.IndexCheck | None = None
+    if model is not None:
+        # Even with nothing to write: the configuration and the index must agree, or search misses vectors.
+        async with AsyncSession(engine) as session:
+            check = await vectors.IndexCheck.of(session, model)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    for planned in plan.writes:
-        path = planned.source.source_path
-        chunks = chunk_page(planned.source.page, url=planned.row.url, target_chars=options.target_chars)
-        written = 0
-        if _holds_nul(planned.row, chunks):
-            # PostgreSQL text cannot store NUL; refuse the page rather than mangle it.
-            report.failures.append(BadFile(path, "contains NUL characters, which PostgreSQL cannot store"))
-        else:
-            try:
-                async with sessions.begin() as session:
-                    write = await store.replace_page(session, planned.row, chunks)
-            except DBAPIError as exc:
-                if not _about_this_page(exc):
-                    raise
-                reason = str(exc.orig).strip().splitlines()[0]
-                report.failures.append(BadFile(path, f"not stored: {reason}"))
-            else:
-                report.pages_written += 1
-                report.chunks_written += write.chunks_written
-                report.chunks_deleted += write.chunks_deleted
-                written = write.chunks_written
-        if on_page is not None:
-            on_page(path, written)
+    for group in _groups(plan.writes, options, model):
+        made: list[PageVectors | None] = [None] * len(group)
+        if check is not None:
+            storable = [i for i, (planned, chunks) in enumerate(group) if not _holds_nul(planned.row, chunks)]
+            texts = [[chunk.text for chunk in group[i][1]] for i in storable]
+            for i, found in zip(storable, await vectors.embed_texts(check.embedder, texts, check), strict=True):
+                made[i] = found
+        for (planned, chunks), page_vectors in zip(group, made, strict=True):
+            written = await _write_page(sessions, planned, chunks, page_vectors, report)
+            if on_page is not None:
+                on_page(planned.source.source_path, written)
+    if check is not None:
+        backfill = [page.id for page in plan.without_vectors(check.embedder)]
+        embedded = await vectors.embed_stored_pages(engine, check.embedder, backfill, check)
+        report.pages_embedded += embedded.pages
+        report.chunks_embedded += embedded.chunks
+        if report.pages_embedded and check.dimensions is not None:
+            # Made after the writes: building the graph once is faster than growing it row by row.
+            await vectors.index_vectors(engine, check.dimensions)
     if options.prune and plan.removed:
         async with sessions.begin() as session:
             report.chunks_deleted += await store.delete_pages(session, [page.id for page in plan.removed])
         report.pruned = True
     report.failures.sort()
     return report
+
+
+def _groups(
+    writes: tuple[PlannedPage, ...], options: IngestOptions, embedder: Embedder | None
+) -> Iterator[list[tuple[PlannedPage, list[Chunk]]]]:
+    """The pages to write with their chunks, in groups of about one embeddings batch (one page without embedder)."""
+    group: list[tuple[PlannedPage, list[Chunk]]] = []
+    size = 0
+    for planned in writes:
+        chunks = chunk_page(planned.source.page, url=planned.row.url, target_chars=options.target_chars)
+        if group and (embedder is None or size + len(chunks) > embedder.batch_size):
+            yield group
+            group, size = [], 0
+        group.append((planned, chunks))
+        size += len(chunks)
+    if group:
+        yield group
+
+
+async def _write_page(
+    sessions: async_sessionmaker[AsyncSession],
+    planned: PlannedPage,
+    chunks: list[Chunk],
+    page_vectors: PageVectors | None,
+    report: IngestReport,
+) -> int:
+    """Write one page in its own transaction; a page the database refuses becomes a failure. Returns chunks written."""
+    path = planned.source.source_path
+    if _holds_nul(planned.row, chunks):
+        # PostgreSQL text cannot store NUL; refuse the page rather than mangle it.
+        report.failures.append(BadFile(path, "contains NUL characters, which PostgreSQL cannot store"))
+        return 0
+    try:
+        async with sessions.begin() as session:
+            write = await store.replace_page(session, planned.row, chunks, page_vectors)
+    except DBAPIError as exc:
+        if not _about_this_page(exc):
+            raise
+        reason = str(exc.orig).strip().splitlines()[0]
+        report.failures.append(BadFile(path, f"not stored: {reason}"))
+        return 0
+    report.pages_written += 1
+    report.chunks_written += write.chunks_written
+    report.chunks_deleted += write.chunks_deleted
+    if page_vectors is not None:
+        report.pages_embedded += 1
+        report.chunks_embedded += write.chunks_written
+    return write.chunks_written
 
 
 def page_row(source: SourcePage, options: IngestOptions) -> PageRow:

@@ -1,4 +1,4 @@
-"""All SQL that writes the book index: pages keyed by (book, locale, source path) and their chunks."""
+"""All SQL that writes the book index: pages keyed by (book, locale, source path), their chunks and vectors."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ class StoredPage:
     locale: str
     source_path: str
     content_hash: str
+    embedding_model: str | None = None
+    embedding_dimensions: int | None = None
 
 
 @dataclass(frozen=True)
@@ -49,13 +51,45 @@ class PageWrite:
     chunks_written: int
 
 
+@dataclass(frozen=True)
+class PageVectors:
+    """A page's chunk vectors and the model that made them."""
+
+    model: str
+    vectors: Sequence[Sequence[float]]
+
+    @property
+    def dimensions(self) -> int:
+        return len(self.vectors[0]) if self.vectors else 0
+
+
+@dataclass(frozen=True)
+class IndexedModel:
+    """A model whose vectors the index holds, with their size and how many pages have them."""
+
+    model: str
+    dimensions: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class PageToEmbed:
+    """A stored page whose chunks need vectors, with its chunks' ids and texts in order."""
+
+    id: uuid.UUID
+    source_path: str
+    content_hash: str
+    chunks: tuple[tuple[int, str], ...]
+
+
 # The analyzer runs in PostgreSQL, so the term count (BM25's document length) is read off the vector it built.
 _INSERT_CHUNK = text(
     """
-    INSERT INTO book_chunks (page_id, ordinal, text, heading_path, anchor, url, locale, char_count, term_count, tsv)
+    INSERT INTO book_chunks
+        (page_id, ordinal, text, heading_path, anchor, url, locale, char_count, term_count, tsv, embedding)
     SELECT :page_id, :ordinal, :text, CAST(:heading_path AS text[]), :anchor, :url, :locale, :char_count,
            (SELECT coalesce(sum(cardinality(t.positions)), 0) FROM unnest(v.tsv) AS t),
-           v.tsv
+           v.tsv, CAST(:embedding AS vector)
     FROM (SELECT to_tsvector(CAST(:search_config AS regconfig), :text) AS tsv) AS v
     """
 )
@@ -64,14 +98,34 @@ _INSERT_CHUNK = text(
 async def stored_pages(session: AsyncSession, book: str) -> list[StoredPage]:
     """Every page of `book` in the index."""
     rows = await session.execute(
-        select(BookPage.id, BookPage.locale, BookPage.source_path, BookPage.content_hash).where(BookPage.book == book)
+        select(
+            BookPage.id,
+            BookPage.locale,
+            BookPage.source_path,
+            BookPage.content_hash,
+            BookPage.embedding_model,
+            BookPage.embedding_dimensions,
+        ).where(BookPage.book == book)
     )
     return [StoredPage(*row) for row in rows]
 
 
-async def replace_page(session: AsyncSession, page: PageRow, chunks: Sequence[Chunk]) -> PageWrite:
-    """Insert or update the page and swap its whole chunk set; the caller's transaction makes it atomic."""
-    values = asdict(page)
+def vector_literal(vector: Sequence[float]) -> str:
+    """A vector in pgvector's text form."""
+    return "[" + ",".join(repr(float(x)) for x in vector) + "]"
+
+
+async def replace_page(
+    session: AsyncSession, page: PageRow, chunks: Sequence[Chunk], vectors: PageVectors | None = None
+) -> PageWrite:
+    """Insert or update the page and swap its whole chunk set (with their vectors, if given) atomically.
+
+    The caller's transaction makes it atomic.
+    """
+    if vectors is not None and len(vectors.vectors) != len(chunks):
+        raise ValueError(f"{len(vectors.vectors)} vectors for {len(chunks)} chunks")
+    model, dimensions = (vectors.model, vectors.dimensions or None) if vectors is not None else (None, None)
+    values = {**asdict(page), "embedding_model": model, "embedding_dimensions": dimensions}
     changing = {k: v for k, v in values.items() if k not in ("book", "locale", "source_path")}
     upsert = (
         insert(BookPage)
@@ -98,8 +152,9 @@ async def replace_page(session: AsyncSession, page: PageRow, chunks: Sequence[Ch
                     "locale": page.locale,
                     "char_count": chunk.char_count,
                     "search_config": page.search_config,
+                    "embedding": vector_literal(vectors.vectors[i]) if vectors is not None else None,
                 }
-                for chunk in chunks
+                for i, chunk in enumerate(chunks)
             ],
         )
     terms = select(func.coalesce(func.sum(BookChunk.term_count), 0)).where(BookChunk.page_id == page_id)
@@ -113,3 +168,120 @@ async def delete_pages(session: AsyncSession, page_ids: Sequence[uuid.UUID]) -> 
         return 0
     result = await session.execute(delete(BookPage).where(BookPage.id.in_(page_ids)).returning(BookPage.chunk_count))
     return sum(result.scalars())
+
+
+# HNSW indexes at most 2,000 dimensions of `vector` and 4,000 of `halfvec`; larger vectors are searched exactly.
+MAX_VECTOR_INDEX_DIMENSIONS = 2000
+MAX_HALFVEC_INDEX_DIMENSIONS = 4000
+
+
+VECTOR_INDEX_PREFIX = "ix_book_chunks_embedding_"
+
+
+def vector_index_name(dimensions: int) -> str:
+    return f"{VECTOR_INDEX_PREFIX}{int(dimensions)}"
+
+
+def vector_expression(dimensions: int, column: str = "embedding") -> str:
+    """The indexed expression for vectors of one size; queries must order by exactly this expression."""
+    kind = "vector" if dimensions <= MAX_VECTOR_INDEX_DIMENSIONS else "halfvec"
+    return f"({column}::{kind}({int(dimensions)}))"
+
+
+async def indexed_models(session: AsyncSession) -> list[IndexedModel]:
+    """The models whose vectors the index holds (over every book), the most pages first."""
+    rows = await session.execute(
+        text(
+            """SELECT embedding_model, embedding_dimensions, count(*) FROM book_pages
+               WHERE embedding_dimensions IS NOT NULL
+               GROUP BY embedding_model, embedding_dimensions ORDER BY count(*) DESC, embedding_model"""
+        )
+    )
+    return [IndexedModel(*row) for row in rows]
+
+
+async def pages_without_vectors(
+    session: AsyncSession, *, model: str | None, dimensions: int | None = None
+) -> list[uuid.UUID]:
+    """Pages whose chunks lack `model`'s vectors (of this size, if given); every page when `model` is None."""
+    query = select(BookPage.id).order_by(BookPage.book, BookPage.locale, BookPage.source_path)
+    if model is not None:
+        other = BookPage.embedding_model.is_distinct_from(model)
+        if dimensions is not None:
+            other = other | ((BookPage.chunk_count > 0) & BookPage.embedding_dimensions.is_distinct_from(dimensions))
+        query = query.where(other)
+    return list((await session.execute(query)).scalars())
+
+
+async def pages_to_embed(session: AsyncSession, page_ids: Sequence[uuid.UUID]) -> list[PageToEmbed]:
+    """These pages with their chunks' ids and texts, in the order given (pages gone since are left out)."""
+    rows = await session.execute(
+        text(
+            """SELECT p.id, p.source_path, p.content_hash,
+                      coalesce(array_agg(c.id ORDER BY c.ordinal) FILTER (WHERE c.id IS NOT NULL), '{}'),
+                      coalesce(array_agg(c.text ORDER BY c.ordinal) FILTER (WHERE c.id IS NOT NULL), '{}')
+               FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS wanted(id, position)
+               JOIN book_pages AS p ON p.id = wanted.id
+               LEFT JOIN book_chunks AS c ON c.page_id = p.id
+               GROUP BY p.id, wanted.position ORDER BY wanted.position"""
+        ),
+        {"ids": list(page_ids)},
+    )
+    return [
+        PageToEmbed(page_id, path, digest, tuple(zip(ids, texts, strict=True)))
+        for page_id, path, digest, ids, texts in rows
+    ]
+
+
+async def store_vectors(session: AsyncSession, page: PageToEmbed, vectors: PageVectors) -> bool:
+    """Give a stored page's chunks their vectors; False when the page changed since it was read (left alone)."""
+    if len(vectors.vectors) != len(page.chunks):
+        raise ValueError(f"{len(vectors.vectors)} vectors for {len(page.chunks)} chunks")
+    # Locks the page row: an ingest rewriting the page waits, or has already changed its hash.
+    claimed = await session.execute(
+        update(BookPage)
+        .where(BookPage.id == page.id, BookPage.content_hash == page.content_hash)
+        .values(embedding_model=vectors.model, embedding_dimensions=vectors.dimensions or None)
+        .returning(BookPage.id)
+    )
+    if claimed.first() is None:
+        return False
+    if page.chunks:
+        await session.execute(
+            text("UPDATE book_chunks SET embedding = CAST(:embedding AS vector) WHERE id = :id AND page_id = :page_id"),
+            [
+                {"id": chunk_id, "page_id": page.id, "embedding": vector_literal(vector)}
+                for (chunk_id, _), vector in zip(page.chunks, vectors.vectors, strict=True)
+            ],
+        )
+    return True
+
+
+async def vector_index_sizes(session: AsyncSession) -> list[int]:
+    """The vector sizes that have an HNSW index."""
+    rows = await session.execute(
+        text("SELECT indexname FROM pg_indexes WHERE tablename = 'book_chunks' AND starts_with(indexname, :prefix)"),
+        {"prefix": VECTOR_INDEX_PREFIX},
+    )
+    sizes = (name.removeprefix(VECTOR_INDEX_PREFIX) for name in rows.scalars())
+    return sorted(int(size) for size in sizes if size.isdigit())
+
+
+async def create_vector_index(session: AsyncSession, dimensions: int) -> bool:
+    """Make the HNSW (cosine) index for vectors of this size if it is missing; False when the size is too large."""
+    if dimensions > MAX_HALFVEC_INDEX_DIMENSIONS:
+        return False
+    opclass = "vector_cosine_ops" if dimensions <= MAX_VECTOR_INDEX_DIMENSIONS else "halfvec_cosine_ops"
+    # A partial index per size: the column takes any size, so a new model's vectors can sit beside the old.
+    await session.execute(
+        text(
+            f"CREATE INDEX IF NOT EXISTS {vector_index_name(dimensions)} ON book_chunks "
+            f"USING hnsw ({vector_expression(dimensions)} {opclass}) "
+            f"WHERE vector_dims(embedding) = {int(dimensions)}"
+        )
+    )
+    return True
+
+
+async def drop_vector_index(session: AsyncSession, dimensions: int) -> None:
+    await session.execute(text(f"DROP INDEX IF EXISTS {vector_index_name(dimensions)}"))

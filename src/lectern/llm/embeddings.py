@@ -1,8 +1,10 @@
-"""Embeddings from an OpenAI-compatible API (EMBEDDINGS=openai), requested in batches."""
+"""Embeddings from an OpenAI-compatible API (EMBEDDINGS=openai), requested in batches, or from a local
+sentence-transformers model (EMBEDDINGS=local); `Embedder` names the source so the index can record it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lectern.llm.client import openai_client
@@ -17,8 +19,43 @@ if TYPE_CHECKING:
 WHAT = "The embeddings API"
 
 
+@dataclass(frozen=True)
+class Embedder:
+    """The configured source of embeddings, and the model name the index records with its vectors.
+
+    `model` is `openai:<model>` or `local:<folder>@<digest>`; `dimensions` is the size asked for
+    (EMBEDDINGS_DIMENSIONS), None for the model's own size, known once it has answered.
+    """
+
+    model: str
+    dimensions: int | None
+    batch_size: int
+    settings: Settings = field(repr=False, compare=False)
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text, in order."""
+        return await embed(texts, settings=self.settings)
+
+
+def embedder_for(settings: Settings) -> Embedder | None:
+    """The embedder EMBEDDINGS selects, None for `none`; LLMNotConfigured when it lacks what it needs."""
+    if settings.embeddings == "none":
+        return None
+    if settings.embeddings == "local":
+        from lectern.llm.local_embeddings import local_model_name, local_model_path
+
+        model = local_model_name(local_model_path(settings))
+    else:
+        model = f"openai:{embeddings_config(settings).model}"
+    return Embedder(model, settings.embeddings_dimensions, settings.embeddings_batch_size, settings)
+
+
 async def embed(texts: Sequence[str], *, settings: Settings, batch_size: int | None = None) -> list[list[float]]:
-    """One vector per text, in order; each batch is one request, retried within its own time budget."""
+    """One vector per text, in order; each batch is one request (or one local pass), retried within its budget."""
+    if settings.embeddings == "local":
+        from lectern.llm.local_embeddings import embed_locally
+
+        return await embed_locally(texts, settings=settings, batch_size=batch_size)
     from openai import omit
 
     config = embeddings_config(settings)

@@ -21,11 +21,15 @@ class SearchResult(BaseModel):
     url: str = Field(description="The passage's address: the page URL, plus #anchor below the first heading.")
     heading: str | None = Field(description="The headings above the passage, 'Section › Subsection'; null at the top.")
     snippet: str = Field(description="Escaped text around the matches; matched words are wrapped in <mark>…</mark>.")
-    score: float = Field(description="BM25 score: higher is better; comparable only within one answer.")
+    score: float = Field(
+        description="Relevance, higher is better, comparable only within one answer: the BM25 score, or the fused "
+        "score when vector search is on."
+    )
     source_path: str = Field(description="The page's Markdown file, relative to the ingested folder.")
 
 
 class SearchResults(BaseModel):
-    """The best passages first; empty when no passage shares a meaningful word with the query."""
+    """The best passages first; empty when no passage shares a meaningful word with the query (or, with vector
+    search on, none is close enough in meaning either)."""
 
     results: list[SearchResult]

@@ -1,19 +1,33 @@
-"""Search logic: clean the query, rank passages, and turn snippets into safe HTML with <mark> tags."""
+"""Search logic: clean the query, rank passages (by keywords, fused with vectors when embeddings are on), and turn
+snippets into safe HTML with <mark> tags."""
 
 from __future__ import annotations
 
 import html
+import logging
 import re
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lectern.errors import InvalidInput
-from lectern.search import repository
-from lectern.search.repository import MARK_END, MARK_START, KeywordHit
+from lectern.llm.embeddings import Embedder, embedder_for
+from lectern.llm.errors import LLMError
+from lectern.search import fusion, repository
+from lectern.search.repository import MARK_END, MARK_START, KeywordHit, Passage
 from lectern.search.schemas import DEFAULT_RESULTS, MAX_QUERY_CHARS, MAX_RESULTS, SearchResult, SearchResults
+from lectern.settings import Settings, get_settings
 
 HEADING_SEPARATOR = " › "
+# A passage found by its vector alone shows the opening of its text, cut at a blank.
+OPENING_CHARS = 240
 _WHITESPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w")
+log = logging.getLogger(__name__)
+
+
+def candidate_depth(k: int) -> int:
+    """How many chunks each leg brings to the fusion of the best `k`."""
+    return max(2 * k, 20)
 
 
 async def search_passages(
@@ -23,8 +37,14 @@ async def search_passages(
     k: int = DEFAULT_RESULTS,
     locale: str | None = None,
     prefix: str | None = None,
+    settings: Settings | None = None,
 ) -> SearchResults:
-    """The `k` passages that best match `query`, best first; none when no meaningful word matches."""
+    """The `k` passages that best match `query`, best first.
+
+    Without embeddings (EMBEDDINGS=none, or `settings` saying so) the ranking is BM25, and a query that shares
+    no meaningful word with the book finds nothing. With embeddings, BM25's list and the nearest vectors are
+    fused; if the query cannot be embedded (the provider is down), the keyword ranking answers alone.
+    """
     if not query:
         raise InvalidInput("Type something to search for.", field="q")
     if len(query) > MAX_QUERY_CHARS:
@@ -35,8 +55,48 @@ async def search_passages(
     query = query.replace("\x00", " ")
     if prefix is not None and "\x00" in prefix:
         return SearchResults(results=[])
+    if settings is None:
+        settings = get_settings()
+    embedder = _embedder(settings)
+    if embedder is not None and _WORD.search(query):
+        found = await _hybrid(session, query, embedder, settings, k=k, locale=locale, prefix=prefix or None)
+        if found is not None:
+            return found
     hits = await repository.keyword_hits(session, query, k=k, locale=locale, prefix=prefix or None)
-    return SearchResults(results=[_result(hit) for hit in hits])
+    return SearchResults(results=[_keyword_result(hit) for hit in hits])
+
+
+def _embedder(settings: Settings) -> Embedder | None:
+    try:
+        return embedder_for(settings)
+    except LLMError as exc:
+        log.warning("search uses keywords only: %s", exc.detail)
+        return None
+
+
+async def _hybrid(
+    session: AsyncSession,
+    query: str,
+    embedder: Embedder,
+    settings: Settings,
+    *,
+    k: int,
+    locale: str | None,
+    prefix: str | None,
+) -> SearchResults | None:
+    """Keyword and vector candidates fused; None when the query could not be embedded."""
+    try:
+        (vector,) = await embedder.embed([query])
+    except LLMError as exc:
+        log.warning("search uses keywords only, the query could not be embedded: %s", exc.detail)
+        return None
+    found = await repository.candidates(
+        session, query, vector, model=embedder.model, depth=candidate_depth(k), locale=locale, prefix=prefix
+    )
+    best = fusion.fuse(found, settings.search_fusion, min_similarity=settings.search_min_similarity)[:k]
+    scores = dict(best)
+    chosen = await repository.passages(session, query, list(scores), opening_chars=2 * OPENING_CHARS)
+    return SearchResults(results=[_passage_result(passage, scores[passage.chunk_id]) for passage in chosen])
 
 
 def marked_snippet(raw: str) -> str:
@@ -45,14 +105,38 @@ def marked_snippet(raw: str) -> str:
     return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
 
 
-def _result(hit: KeywordHit) -> SearchResult:
-    headings = hit.heading_path[1:]  # the first entry is the page title
+def opening_snippet(body: str) -> str:
+    """The start of a passage, as escaped HTML, cut at a blank after at most OPENING_CHARS characters."""
+    text = _WHITESPACE.sub(" ", body).strip()
+    if len(text) > OPENING_CHARS:
+        text = text[:OPENING_CHARS].rsplit(" ", 1)[0] + " …"
+    return html.escape(text, quote=False)
+
+
+def _heading(heading_path: list[str]) -> str | None:
+    headings = heading_path[1:]  # the first entry is the page title
+    return HEADING_SEPARATOR.join(headings) if headings else None
+
+
+def _keyword_result(hit: KeywordHit) -> SearchResult:
     return SearchResult(
         page_id=hit.page_id,
         title=hit.title,
         url=hit.url,
-        heading=HEADING_SEPARATOR.join(headings) if headings else None,
+        heading=_heading(hit.heading_path),
         snippet=marked_snippet(hit.snippet),
         score=hit.score,
         source_path=hit.source_path,
+    )
+
+
+def _passage_result(passage: Passage, score: float) -> SearchResult:
+    return SearchResult(
+        page_id=passage.page_id,
+        title=passage.title,
+        url=passage.url,
+        heading=_heading(passage.heading_path),
+        snippet=marked_snippet(passage.snippet) if passage.snippet else opening_snippet(passage.opening),
+        score=score,
+        source_path=passage.source_path,
     )

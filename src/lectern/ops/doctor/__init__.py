@@ -1,0 +1,1 @@
+"""`lectern doctor`: four checks (deployment, cold start, database, CORS), each pass, warn or fail with a fix."""

@@ -1,0 +1,214 @@
+"""Check 2, cold start: the entrypoint's import time in a fresh process, its ten slowest imports, heavy modules
+imported at start that could wait for the request that needs them, and the bundle size against Vercel's limit.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# The same child and neutral environment as the deploy preflight, so both measure the same import.
+from lectern.deploy.coldstart import _CHILD, _IMPORT_LINE, TIMEOUT_SECONDS, _child_env, _last_error, slowest_packages
+from lectern.deploy.init import ENTRYPOINT
+from lectern.deploy.preflight import COLD_START_WARN_SECONDS
+from lectern.ops.doctor.report import CheckReport, Status, worst
+
+NAME = "cold start"
+SLOWEST = 10
+HEAVY_SECONDS = 0.05
+# What a FastAPI app needs in order to exist at all: these cannot wait for a request.
+FRAMEWORK = frozenset(
+    {
+        "lectern",
+        "fastapi",
+        "starlette",
+        "pydantic",
+        "pydantic_core",
+        "pydantic_settings",
+        "typing_extensions",
+        "typing_inspection",
+        "annotated_types",
+        "annotated_doc",
+        "anyio",
+        "sniffio",
+        "idna",
+    }
+)
+
+
+class ImportFailed(Exception):
+    """The entrypoint did not import: its last error line."""
+
+
+@dataclass(frozen=True)
+class ImportedModule:
+    """One `-X importtime` line: own and cumulative microseconds, and the module whose import pulled it in."""
+
+    name: str
+    self_us: int
+    cumulative_us: int
+    importer: str | None  # None: the entrypoint itself
+
+    @property
+    def package(self) -> str:
+        return self.name.split(".")[0]
+
+
+@dataclass(frozen=True)
+class ImportProfile:
+    """Seconds to import the entrypoint, every module it imported, and the raw `-X importtime` lines."""
+
+    seconds: float
+    modules: tuple[ImportedModule, ...]
+    raw: str = field(repr=False)
+
+
+def parse_importtime(stderr: str) -> list[ImportedModule]:
+    """The modules of `-X importtime` output, each with its importer (a nested import prints before its parent)."""
+    lines = [m for m in map(_IMPORT_LINE.match, stderr.splitlines()) if m]
+    found: list[ImportedModule] = []
+    parents: list[tuple[int, str]] = []  # (depth, name) of the lines still open, read from the end
+    for match in reversed(lines):
+        depth = (len(match[3]) - 1) // 2
+        while parents and parents[-1][0] >= depth:
+            parents.pop()
+        importer = parents[-1][1] if parents else None
+        found.append(ImportedModule(match[4], int(match[1]), int(match[2]), importer))
+        parents.append((depth, match[4]))
+    found.reverse()
+    return found
+
+
+def profile_import(entrypoint: Path, *, python: str | None = None) -> ImportProfile:
+    """Import `entrypoint` once in a new interpreter with `-X importtime`; ImportFailed if it does not import."""
+    entrypoint = entrypoint.resolve()
+    with tempfile.TemporaryDirectory(prefix="lectern-doctor-") as data_dir:
+        try:
+            done = subprocess.run(  # noqa: S603 - our interpreter, our script, the user's entrypoint
+                [python or sys.executable, "-X", "importtime", "-c", _CHILD, str(entrypoint)],
+                cwd=entrypoint.parent,
+                env=_child_env(data_dir),
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT_SECONDS,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise ImportFailed(f"importing it took over {TIMEOUT_SECONDS:.0f} s") from None
+    if done.returncode != 0:
+        raise ImportFailed(_last_error(done.stderr))
+    try:
+        seconds = float(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise ImportFailed("the import printed no timing") from None
+    return ImportProfile(seconds, tuple(parse_importtime(done.stderr)), done.stderr)
+
+
+def _ancestors(module: ImportedModule, importers: dict[str, str | None]) -> set[str]:
+    found: set[str] = set()
+    current = module.importer
+    while current is not None and current not in found:
+        found.add(current)
+        current = importers.get(current)
+    return {name.split(".")[0] for name in found}
+
+
+def heavy_at_start(modules: tuple[ImportedModule, ...], threshold: float = HEAVY_SECONDS) -> list[ImportedModule]:
+    """Packages outside the standard library and the framework that took `threshold` seconds or more to import,
+    where the entrypoint or a module it controls imported them (not FastAPI's own dependencies); slowest first.
+
+    A package heavy only because it imports another heavy one is left out: the other is what should wait.
+    """
+    third_party_framework = FRAMEWORK - {"lectern"}
+    candidates = [
+        m
+        for m in modules
+        if m.name == m.package
+        and m.package not in sys.stdlib_module_names
+        and m.package not in FRAMEWORK
+        and not m.package.startswith("_")
+        and m.cumulative_us >= threshold * 1e6
+        and (m.importer is None or m.importer.split(".")[0] not in third_party_framework)
+    ]
+    importers = {m.name: m.importer for m in modules}
+    above = set().union(*(_ancestors(m, importers) for m in candidates))
+    heavy = [m for m in candidates if m.package not in above]
+    return sorted(heavy, key=lambda m: m.cumulative_us, reverse=True)
+
+
+def _bundle(root: Path) -> tuple[Status, list[str], dict[str, Any]]:
+    from lectern.deploy.bundle import BundleError, collect_bundle
+    from lectern.deploy.preflight import check_bundle
+
+    try:
+        result = check_bundle(root, collect_bundle(root))
+    except BundleError as exc:
+        return "warn", [f"bundle: not measured ({exc})"], {"status": "warn", "summary": str(exc)}
+    lines = [f"bundle: {result.summary}", *(f"bundle: {line}" for line in result.details)]
+    return result.status, lines, {"status": result.status, "summary": result.summary}
+
+
+def check_cold_start(root: Path, threshold: float = COLD_START_WARN_SECONDS) -> CheckReport:
+    """Warn above `threshold` seconds or near the bundle limit; fail if the entrypoint does not import or is too big."""
+    entrypoint = root / ENTRYPOINT
+    if not entrypoint.is_file():
+        return CheckReport(
+            NAME,
+            "warn",
+            f"not checked: no {ENTRYPOINT} in {root}",
+            fixes=("run `lectern doctor` in the project's folder, or `lectern init` to create it",),
+        )
+    bundle_status, bundle_lines, bundle_facts = _bundle(root)
+    try:
+        profile = profile_import(entrypoint)
+    except ImportFailed as exc:
+        see = f"see the whole error: python -c \"import runpy; runpy.run_path('{ENTRYPOINT}')\""
+        return CheckReport(
+            NAME,
+            "fail",
+            f"{ENTRYPOINT} does not import in a fresh process: {exc}",
+            tuple(bundle_lines),
+            (f"fix the import error ({see}); a module it cannot find belongs in requirements.txt",),
+            {"error": str(exc), "bundle": bundle_facts},
+        )
+    slowest = slowest_packages(profile.raw, SLOWEST)
+    heavy = heavy_at_start(profile.modules)
+    details = [f"slowest imports: {', '.join(f'{name} {seconds:.2f} s' for name, seconds in slowest)}"]
+    fixes = []
+    if heavy:
+        listed = ", ".join(f"{m.package} {m.cumulative_us / 1e6:.2f} s ({_by(m)})" for m in heavy)
+        details.append(f"heavy at start, could be imported lazily: {listed}")
+        fixes.append(
+            f"import {', '.join(m.package for m in heavy)} inside the function that needs "
+            f"{'them' if len(heavy) > 1 else 'it'}, not at module level: every new instance pays module-level "
+            "imports before its first answer"
+        )
+    details.extend(bundle_lines)
+    slow = profile.seconds > threshold
+    if slow and not heavy:
+        fixes.append("move slow module-level work of the slowest imports above into the functions that need it")
+    if bundle_status == "fail":
+        fixes.append(
+            "shrink the bundle: drop packages the API does not import from requirements.txt, or commit a uv.lock "
+            "so Vercel may install up to 500 MB at cold start"
+        )
+    status = worst(["warn" if slow else "pass", bundle_status])
+    summary = f"{profile.seconds:.2f} s to import {ENTRYPOINT} in a fresh process (warning above {threshold:.2f} s)"
+    facts = {
+        "seconds": round(profile.seconds, 4),
+        "warnAboveSeconds": threshold,
+        "slowest": [{"package": name, "seconds": round(seconds, 4)} for name, seconds in slowest],
+        "heavy": [
+            {"package": m.package, "seconds": round(m.cumulative_us / 1e6, 4), "importedBy": m.importer} for m in heavy
+        ],
+        "bundle": bundle_facts,
+    }
+    return CheckReport(NAME, status, summary, tuple(details), tuple(fixes), facts)
+
+
+def _by(module: ImportedModule) -> str:
+    return f"imported by {module.importer}" if module.importer else f"imported by {ENTRYPOINT}"
