@@ -77,8 +77,11 @@ def _last_error(stderr: str) -> str:
     return lines[-1].strip() if lines else "no error output"
 
 
-def measure_cold_start(entrypoint: Path, *, python: str | None = None) -> ColdStart:
-    """Import `entrypoint` once in a new interpreter and time it; raises ColdStartError if it fails."""
+def run_import(entrypoint: Path, *, python: str | None = None) -> tuple[float, str]:
+    """Import `entrypoint` once in a new interpreter with `-X importtime`: (seconds, importtime output).
+
+    Raises ColdStartError when it does not import or prints no timing.
+    """
     entrypoint = entrypoint.resolve()
     with tempfile.TemporaryDirectory(prefix="lectern-coldstart-") as data_dir:
         try:
@@ -99,4 +102,10 @@ def measure_cold_start(entrypoint: Path, *, python: str | None = None) -> ColdSt
         seconds = float(done.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
         raise ColdStartError("the import printed no timing") from None
-    return ColdStart(seconds, tuple(slowest_packages(done.stderr)))
+    return seconds, done.stderr
+
+
+def measure_cold_start(entrypoint: Path, *, python: str | None = None) -> ColdStart:
+    """Import `entrypoint` once in a new interpreter and time it; raises ColdStartError if it fails."""
+    seconds, importtime = run_import(entrypoint, python=python)
+    return ColdStart(seconds, tuple(slowest_packages(importtime)))

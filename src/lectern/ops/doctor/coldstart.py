@@ -4,15 +4,13 @@ imported at start that could wait for the request that needs them, and the bundl
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 # The same child and neutral environment as the deploy preflight, so both measure the same import.
-from lectern.deploy.coldstart import _CHILD, _IMPORT_LINE, TIMEOUT_SECONDS, _child_env, _last_error, slowest_packages
+from lectern.deploy.coldstart import _IMPORT_LINE, ColdStartError, run_import, slowest_packages
 from lectern.deploy.init import ENTRYPOINT
 from lectern.deploy.preflight import COLD_START_WARN_SECONDS
 from lectern.ops.doctor.report import CheckReport, Status, worst
@@ -85,27 +83,11 @@ def parse_importtime(stderr: str) -> list[ImportedModule]:
 
 def profile_import(entrypoint: Path, *, python: str | None = None) -> ImportProfile:
     """Import `entrypoint` once in a new interpreter with `-X importtime`; ImportFailed if it does not import."""
-    entrypoint = entrypoint.resolve()
-    with tempfile.TemporaryDirectory(prefix="lectern-doctor-") as data_dir:
-        try:
-            done = subprocess.run(  # noqa: S603 - our interpreter, our script, the user's entrypoint
-                [python or sys.executable, "-X", "importtime", "-c", _CHILD, str(entrypoint)],
-                cwd=entrypoint.parent,
-                env=_child_env(data_dir),
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUT_SECONDS,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise ImportFailed(f"importing it took over {TIMEOUT_SECONDS:.0f} s") from None
-    if done.returncode != 0:
-        raise ImportFailed(_last_error(done.stderr))
     try:
-        seconds = float(done.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        raise ImportFailed("the import printed no timing") from None
-    return ImportProfile(seconds, tuple(parse_importtime(done.stderr)), done.stderr)
+        seconds, importtime = run_import(entrypoint, python=python)
+    except ColdStartError as exc:
+        raise ImportFailed(str(exc)) from None
+    return ImportProfile(seconds, tuple(parse_importtime(importtime)), importtime)
 
 
 def _ancestors(module: ImportedModule, importers: dict[str, str | None]) -> set[str]:
