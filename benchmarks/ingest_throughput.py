@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import os
 import shutil
 import statistics
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.fixture import prepare
+from benchmarks.fixture import BenchDatabase, prepare
 from benchmarks.stats import save, summary
 from lectern.db.session import Database
 from lectern.ingest.index import IngestOptions, IngestReport, ingest_book
@@ -32,6 +33,14 @@ CORPUS = "aws-docs-corpus"
 def default_data() -> Path | None:
     shared = ROOT.parent / "shared" / "data"
     return shared if shared.is_dir() else None
+
+
+def own_database(prefix: str) -> BenchDatabase:
+    """A benchmark database in a folder of its own (by prefix), removed when the run ends."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    # Registered before the server starts, so it runs after the server's own stop hook.
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return prepare(folder)
 
 
 def corpus_folder(data: Path) -> Path:
@@ -70,7 +79,7 @@ def rates(seconds: float, report: IngestReport) -> dict[str, float]:
 
 async def run(data: Path, embed_pages: int, rounds: int) -> dict[str, Any]:
     corpus = corpus_folder(data)
-    db = prepare(Path(tempfile.mkdtemp(prefix="lectern-ingest-db-")))
+    db = own_database("lectern-ingest-db-")
     base: dict[str, Any] = {"database_url": db.url, "app_env": "test"}
     database = Database(Settings(**base))
     engine = await database.engine()
@@ -99,7 +108,9 @@ async def run(data: Path, embed_pages: int, rounds: int) -> dict[str, Any]:
     embedder = embedder_for(Settings(**base, embeddings="local"))
     assert embedder is not None
     await embedder.embed(["warm-up"])
-    sample = sample_corpus(corpus, embed_pages, Path(tempfile.mkdtemp(prefix="lectern-aws-sample-")))
+    sample = Path(tempfile.mkdtemp(prefix="lectern-aws-sample-"))
+    atexit.register(shutil.rmtree, sample, ignore_errors=True)
+    sample_corpus(corpus, embed_pages, sample)
     seconds, report = await timed_ingest(engine, sample, "local-sample", embedder)
     assert report.ok and report.chunks_embedded == report.chunks_written, report.failures[:3]
     again, unchanged = await timed_ingest(engine, sample, "local-sample", embedder)

@@ -29,8 +29,7 @@ from typing import Any
 import psycopg
 from tests.standins.openai_server import OpenAIStandIn
 
-from benchmarks.fixture import prepare
-from benchmarks.ingest_throughput import corpus_folder, default_data
+from benchmarks.ingest_throughput import corpus_folder, default_data, own_database
 from benchmarks.stats import save
 from lectern.chat.schemas import ChatRequest, ReaderContext
 from lectern.chat.service import ChatOptions, prepare_answer, write_answer
@@ -201,7 +200,7 @@ async def scale_run(
 
 async def run(data: Path, count: int, count_16x: int) -> dict[str, Any]:
     corpus = corpus_folder(data)
-    db = prepare(Path(tempfile.mkdtemp(prefix="lectern-latency-db-")))
+    db = own_database("lectern-latency-db-")
     libpq = db.url.replace("postgresql+psycopg://", "postgresql://", 1)
     base: dict[str, Any] = {"database_url": db.url, "app_env": "test", "chat_quota_per_ip_per_hour": 0}
     keyword = Settings(**base)
@@ -223,7 +222,13 @@ async def run(data: Path, count: int, count_16x: int) -> dict[str, Any]:
         flush=True,
     )
     all_queries = questions(libpq, count)
-    results: dict[str, Any] = {"pages": report.pages_written, "chunks": report.chunks_written, "scales": {}}
+    results: dict[str, Any] = {
+        "pages": report.pages_written,
+        "chunks": report.chunks_written,
+        "ingest_seconds": seconds,
+        "texts_embedded": sum(embedder.calls),  # 0 when every vector came from the cache
+        "scales": {},
+    }
     with OpenAIStandIn() as server:
         llm = Settings(**base, llm_base_url=server.base_url, llm_api_key=server.api_key, llm_model="gpt-4o-mini")
         for scale in SCALES:

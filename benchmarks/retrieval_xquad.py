@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import math
+import shutil
 import statistics
 import tempfile
 import time
@@ -26,7 +28,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from benchmarks.fixture import prepare
+from benchmarks.ingest_throughput import own_database
 from benchmarks.stats import save
 from lectern.db.session import Database
 from lectern.ingest.index import IngestOptions, ingest_book
@@ -223,7 +225,7 @@ def table(rows: dict[str, dict[str, float]]) -> str:
 
 
 async def run(data: Path, limit: int | None) -> dict[str, Any]:
-    db = prepare(Path(tempfile.mkdtemp(prefix="lectern-xquad-db-")))
+    db = own_database("lectern-xquad-db-")
     libpq = db.url.replace("postgresql+psycopg://", "postgresql://", 1)
     base = {"database_url": db.url, "app_env": "test"}
     keyword_settings = Settings(**base, embeddings="none")
@@ -235,6 +237,7 @@ async def run(data: Path, limit: int | None) -> dict[str, Any]:
         "hybrid (convex)": Settings(**base, embeddings="local", search_fusion="convex"),
     }
     folder = Path(tempfile.mkdtemp(prefix="lectern-xquad-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     questions = write_book(data / "xquad" / "xquad.en.json", folder)
     if limit:
         questions = questions[:: max(1, len(questions) // limit)][:limit]
