@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import StreamingResponse
 from psycopg import AsyncConnection
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.types import Receive, Scope, Send
 
 from lectern.auth.deps import CurrentUserId, OptionalUserId
 from lectern.chat import quotas, service
@@ -29,14 +26,13 @@ from lectern.profiles import repository as profiles
 from lectern.profiles.schemas import PreferencesRead, ProfileRead
 from lectern.web.deps import DatabaseDep, SessionDep, SettingsDep
 from lectern.web.openapi import problem_responses
+from lectern.web.sse import EVENT_STREAM, EventStream
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
 Stored = TypeVar("Stored", PreferencesRead, ProfileRead)
 
-EVENT_STREAM = "text/event-stream"
 # A token is optional on these operations: OpenAPI says so with an empty alternative ({}) to the bearer scheme.
 _OPTIONAL_AUTH: dict[str, Any] = {"security": [{}]}
-_STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
 def _event_schema(name: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -81,24 +77,6 @@ _CHAT_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {EVENT_STREAM: {"schema": _STREAM_EVENT}},
     },
 }
-
-
-class EventStream(StreamingResponse):
-    """Server-sent events that are closed however the response ends.
-
-    Under ASGI 2.3 (uvicorn) Starlette cancels the events when the client leaves; under 2.4 it learns that only
-    from a failed send, and leaves the generator suspended. Closing it here stops the model's stream either way.
-    """
-
-    def __init__(self, events: AsyncGenerator[str, None]) -> None:
-        super().__init__(events, media_type=EVENT_STREAM, headers=_STREAM_HEADERS)
-        self._events = events
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            await self._events.aclose()
 
 
 def _stored(model: type[Stored], row: dict[str, Any] | None) -> Stored:
