@@ -23,22 +23,20 @@ from lectern.deploy.emulator import DEFAULT_TEAM_ID, Deployment, EmulatorState, 
 from lectern.deploy.init import InitOptions, initialise
 from lectern.deploy.vercel import RetryPolicy
 from tests.cli.serving import clear_contract_env
-from tests.deploy.test_pipeline import (
-    PROJECT_ID,
+from tests.deploy.fixtures import PROJECT_ID, emulator, fresh_state, linked_env, seed_deployment, uploads
+from tests.deploy.servers import (
     ReadinessFailsAfter,
     edge,
-    emulator,
     fast_smoke,
-    fresh_state,
     healthy_host,
     lectern_app,
-    seed_deployment,
     serve_asgi,
     unready_host,
-    uploads,
 )
 
 __all__ = ["edge", "emulator", "fast_smoke", "healthy_host", "unready_host"]
+
+pytestmark = pytest.mark.usefixtures("fast_smoke")
 
 JWT = "jwt-marker-" + "a1b2c3d4" * 5
 DB_PASSWORD = "dbpw-marker-5f5f5f"
@@ -63,13 +61,7 @@ class Deployer:
 
     @property
     def env(self) -> dict[str, str]:
-        return {
-            "VERCEL_TOKEN": self.emulator.token,
-            "VERCEL_ORG_ID": DEFAULT_TEAM_ID,
-            "VERCEL_PROJECT_ID": PROJECT_ID,
-            "VERCEL_API_URL": self.emulator.url,
-            "COLUMNS": "250",
-        }
+        return {**linked_env(self.emulator), "COLUMNS": "250"}
 
     def __call__(self, *args: str, **env: str) -> Result:
         result = CliRunner().invoke(app, list(args), env={**self.env, **env})

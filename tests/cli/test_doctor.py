@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from lectern.cli import vercel_options
-from lectern.deploy.emulator import DEFAULT_TEAM_ID, EmulatorState, Project, RunningEmulator
+from lectern.deploy.emulator import EmulatorState, Project, RunningEmulator
 from lectern.deploy.init import InitOptions, initialise
 from lectern.deploy.vercel import RetryPolicy
 from tests.cli.serving import clear_contract_env
 from tests.cli.test_monitor import main, one_line_error
-from tests.deploy.test_pipeline import PROJECT_ID, emulator, fresh_state, seed_deployment
+from tests.deploy.fixtures import emulator, fresh_state, linked_env, seed_deployment
 from tests.ops.fixtures import PasswordRole, PgRelay, password_role, pg_relay, tcp_url
 from tests.ops.test_doctor_cors import BOOK, MISSING, served_lectern
 
@@ -58,13 +58,7 @@ def setup(emulator: RunningEmulator, book_api: str, monkeypatch: pytest.MonkeyPa
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(vercel_options, "retry_policy", RetryPolicy(sleep=lambda seconds: None))
     state, project = fresh_state(emulator, "127.0.0.1:9", book_api.removeprefix("http://"))
-    env = {
-        "VERCEL_TOKEN": emulator.token,
-        "VERCEL_ORG_ID": DEFAULT_TEAM_ID,
-        "VERCEL_PROJECT_ID": PROJECT_ID,
-        "VERCEL_API_URL": emulator.url,
-    }
-    yield Setup(state, project, env, book_api, [])
+    yield Setup(state, project, linked_env(emulator), book_api, [])
 
 
 def statuses(report: dict[str, Any]) -> dict[str, str]:

@@ -8,7 +8,6 @@ import re
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,12 +17,14 @@ from typer.testing import CliRunner, Result
 import lectern.cli
 from lectern.cli import app, vercel_options
 from lectern.cli.common import CommandError
-from lectern.deploy.emulator import DEFAULT_TEAM_ID, EmulatorState, Project, RunningEmulator, serve_emulator
+from lectern.deploy.emulator import DEFAULT_TEAM_ID, EmulatorState, Project, RunningEmulator
 from lectern.deploy.emulator import env_vars as emulator_env_vars
 from lectern.deploy.vercel import RetryPolicy
 from tests.cli.serving import clear_contract_env
+from tests.deploy.fixtures import PROJECT_ID, emulator, linked_env, project, state
 
-PROJECT_ID = "prj_book"
+__all__ = ["emulator", "project", "state"]
+
 ALL = ["production", "preview", "development"]
 # Values that must never appear in any output: each test that stores one checks it.
 JWT = "jwt-" + "9f8e7d6c5b4a" * 5
@@ -47,13 +48,7 @@ class VercelCli:
 
     @property
     def env(self) -> dict[str, str]:
-        return {
-            "VERCEL_TOKEN": self.emulator.token,
-            "VERCEL_ORG_ID": DEFAULT_TEAM_ID,
-            "VERCEL_PROJECT_ID": PROJECT_ID,
-            "VERCEL_API_URL": self.emulator.url,
-            "COLUMNS": "250",
-        }
+        return {**linked_env(self.emulator), "COLUMNS": "250"}
 
     def __call__(self, *args: str, input: str | bytes | None = None, **env: str) -> Result:
         """`lectern env ARGS` through CliRunner: exceptions land in `result.exception`."""
@@ -85,15 +80,11 @@ class VercelCli:
         return [str(r) for r in self.state.requests if r.method in ("POST", "PATCH", "DELETE")]
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[RunningEmulator]:
-    with serve_emulator() as running:
-        yield running
-
-
 @pytest.fixture
 def vercel(
     emulator: RunningEmulator,
+    state: EmulatorState,
+    project: Project,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
@@ -102,8 +93,6 @@ def vercel(
     clear_contract_env(monkeypatch)
     monkeypatch.chdir(tmp_path)
     caplog.set_level(logging.DEBUG)
-    state = emulator.use_state(EmulatorState())
-    project = state.add_project("book", project_id=PROJECT_ID)
     cli = VercelCli(emulator, state, project, monkeypatch, capsys)
     monkeypatch.setattr(vercel_options, "retry_policy", RetryPolicy(sleep=cli.waits.append))
     return cli

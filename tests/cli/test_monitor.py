@@ -16,12 +16,12 @@ from click.testing import Result
 
 import lectern.cli
 from lectern.cli import vercel_options
-from lectern.deploy.emulator import DEFAULT_TEAM_ID, RunningEmulator
+from lectern.deploy.emulator import RunningEmulator
 from lectern.deploy.vercel import RetryPolicy
 from lectern.metrics.histogram import bucket_index
 from lectern.metrics.recorder import MetricsRecorder
 from tests.cli.fixtures import Invoke
-from tests.deploy.test_pipeline import PROJECT_ID, emulator, fresh_state, seed_deployment
+from tests.deploy.fixtures import emulator, fresh_state, linked_env, seed_deployment
 from tests.ops.test_monitor import (
     TOKEN,
     clock,
@@ -68,12 +68,7 @@ def vercel_env(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> It
             state.faults.fail_next_build(["ERROR: boom"])
         seed_deployment(state, project, "127.0.0.1:9", target=None)
     monkeypatch.setattr(vercel_options, "retry_policy", RetryPolicy(sleep=lambda seconds: None))
-    yield {
-        "VERCEL_TOKEN": emulator.token,
-        "VERCEL_ORG_ID": DEFAULT_TEAM_ID,
-        "VERCEL_PROJECT_ID": PROJECT_ID,
-        "VERCEL_API_URL": emulator.url,
-    }
+    yield linked_env(emulator)
 
 
 def main(

@@ -17,31 +17,14 @@ from lectern.deploy.emulator import (
     ManualClock,
     Project,
     RunningEmulator,
-    serve_emulator,
 )
-
-PROJECT_ID = "prj_book"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[RunningEmulator]:
-    """One server for the module; each test gets a fresh state through `use_state`."""
-    with serve_emulator() as running:
-        yield running
+from tests.deploy.fixtures import PROJECT_ID
 
 
 @pytest.fixture(scope="module")
-def api(server: RunningEmulator) -> Iterator[httpx.Client]:
-    """A client acting for the default team, as Lectern's client and the CLI do."""
-    headers = {"Authorization": f"Bearer {server.token}"}
-    with httpx.Client(base_url=server.url, headers=headers, params={"teamId": DEFAULT_TEAM_ID}, timeout=10) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def anonymous(server: RunningEmulator) -> Iterator[httpx.Client]:
+def anonymous(emulator: RunningEmulator) -> Iterator[httpx.Client]:
     """A client without token or team: for auth failures and the `/_emulator` control API."""
-    with httpx.Client(base_url=server.url, timeout=10) as client:
+    with httpx.Client(base_url=emulator.url, timeout=10) as client:
         yield client
 
 
@@ -51,20 +34,11 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture(autouse=True)
-def state(clock: ManualClock, server: RunningEmulator) -> EmulatorState:
-    state = server.use_state(EmulatorState(clock=clock))
+def state(clock: ManualClock, emulator: RunningEmulator) -> EmulatorState:
+    """Every test on a manual clock, with project `lectern-book`."""
+    state = emulator.use_state(EmulatorState(clock=clock))
     state.add_project("lectern-book", project_id=PROJECT_ID)
     return state
-
-
-@pytest.fixture
-def project(state: EmulatorState) -> Project:
-    return state.projects[PROJECT_ID]
-
-
-@pytest.fixture
-def emulator(server: RunningEmulator, state: EmulatorState) -> RunningEmulator:
-    return server
 
 
 def sha1(content: bytes) -> str:
@@ -361,6 +335,53 @@ def test_create_deployment_lists_missing_files_then_succeeds(api: httpx.Client) 
     assert created.json()["id"].startswith("dpl_")
 
 
+def test_a_folder_without_content_is_part_of_the_deployment(api: httpx.Client, state: EmulatorState) -> None:
+    """Vercel's `UploadedFile` has an optional `sha` and `size`: the CLI sends a folder that way (mode 0o40755)."""
+    content = b"app = 1\n"
+    body = {
+        "name": "lectern-book",
+        "project": PROJECT_ID,
+        "files": [
+            {"file": "tests/unit", "mode": 16877},
+            {"file": "api/index.py", "sha": sha1(content), "size": len(content), "mode": 33188},
+            {"file": "docs"},
+        ],
+    }
+    assert error_of(api.post("/v13/deployments", json=body))["missing"] == [sha1(content)]
+    upload(api, content)
+    created = api.post("/v13/deployments", json=body)
+    assert created.status_code == 200, created.text
+    files = state.deployments[created.json()["id"]].files
+    assert [(f.path, f.sha, f.size, oct(f.mode)) for f in files] == [
+        ("tests/unit", None, 0, "0o40755"),
+        ("api/index.py", sha1(content), len(content), "0o100644"),
+        ("docs", None, 0, "0o40755"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"sha": "0" * 40, "size": 1},
+        {"file": "", "sha": "0" * 40, "size": 1},
+        {"file": "api/index.py", "mode": 33188},
+        {"file": "api/index.py", "size": 7},
+        {"file": "api/index.py", "sha": "not-a-sha1", "size": 7},
+        {"file": "api/index.py", "sha": 12, "size": 7},
+        {"file": "api/index.py", "sha": "0" * 40, "size": -1},
+        {"file": "api/index.py", "sha": "0" * 40, "size": "7"},
+        {"file": "api/index.py", "sha": "0" * 40, "size": 7, "mode": True},
+        {"file": "tests", "sha": "0" * 40, "size": 7, "mode": 16877},
+        "api/index.py",
+    ],
+)
+def test_malformed_file_entries_are_refused(api: httpx.Client, state: EmulatorState, entry: object) -> None:
+    response = api.post("/v13/deployments", json={"name": "lectern-book", "project": PROJECT_ID, "files": [entry]})
+    assert (response.status_code, error_of(response)["code"]) == (400, "bad_request")
+    assert error_of(response)["message"].startswith("Invalid request: ")
+    assert not state.deployments
+
+
 def test_deployment_moves_queued_building_ready_with_the_clock(api: httpx.Client, clock: ManualClock) -> None:
     created = deploy(api, target="production")
     assert (created["readyState"], created["buildingAt"], created["alias"]) == ("QUEUED", None, [])
@@ -379,9 +400,9 @@ def test_deployment_moves_queued_building_ready_with_the_clock(api: httpx.Client
     assert api.get(f"/v13/deployments/{ready['url']}").json()["id"] == created["id"]
 
 
-def test_deployment_lifecycle_runs_on_wall_time(server: RunningEmulator, api: httpx.Client) -> None:
+def test_deployment_lifecycle_runs_on_wall_time(emulator: RunningEmulator, api: httpx.Client) -> None:
     """The default clock drives builds by itself; the polling loop is bounded."""
-    fresh = server.use_state(EmulatorState())
+    fresh = emulator.use_state(EmulatorState())
     fresh.timings.queued_seconds, fresh.timings.building_seconds = 0.05, 0.1
     project = fresh.add_project("wall-clock")
     deployment = fresh.deploy(project)
@@ -489,8 +510,8 @@ def test_events_as_json_ndjson_and_followed_stream(api: httpx.Client, clock: Man
     assert [event["payload"]["text"] for event in newest.json()] == ["Deployment completed", "Deploying outputs..."]
 
 
-def test_follow_streams_a_build_as_it_happens(server: RunningEmulator, api: httpx.Client) -> None:
-    fresh = server.use_state(EmulatorState())
+def test_follow_streams_a_build_as_it_happens(emulator: RunningEmulator, api: httpx.Client) -> None:
+    fresh = emulator.use_state(EmulatorState())
     fresh.timings.queued_seconds, fresh.timings.building_seconds = 0.05, 0.2
     deployment = fresh.deploy(fresh.add_project("streamed"))
     params = {"follow": "1", "format": "lines"}

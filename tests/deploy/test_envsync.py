@@ -11,7 +11,7 @@ from dotenv import dotenv_values
 
 from lectern.contract import builtin_contract
 from lectern.deploy import envsync
-from lectern.deploy.emulator import DEFAULT_TEAM_ID, EmulatorState, Project, RunningEmulator, serve_emulator
+from lectern.deploy.emulator import DEFAULT_TEAM_ID, EmulatorState, Project, RunningEmulator
 from lectern.deploy.emulator import env_vars as emulator_env_vars
 from lectern.deploy.envsync import (
     EnvChangeError,
@@ -27,8 +27,8 @@ from lectern.deploy.envsync import (
     write_value,
 )
 from lectern.deploy.vercel import EnvVariable, RetryPolicy, VercelApiError, VercelClient
+from tests.deploy.fixtures import PROJECT_ID
 
-PROJECT_ID = "prj_book"
 CONTRACT = builtin_contract()
 SECRET = "0123456789abcdef" * 4
 PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----"
@@ -173,28 +173,11 @@ def test_check_target_passes_fails_and_misses() -> None:
 # --- against the emulator ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[RunningEmulator]:
-    with serve_emulator() as running:
-        yield running
-
-
 @pytest.fixture
-def state(server: RunningEmulator) -> EmulatorState:
-    state = server.use_state(EmulatorState())
-    state.add_project("book", project_id=PROJECT_ID)
-    return state
-
-
-@pytest.fixture
-def project(state: EmulatorState) -> Project:
-    return state.projects[PROJECT_ID]
-
-
-@pytest.fixture
-def client(server: RunningEmulator, state: EmulatorState) -> Iterator[VercelClient]:
+def client(emulator: RunningEmulator, state: EmulatorState) -> Iterator[VercelClient]:
+    """Two attempts only: the scripted 500s below outlast them."""
     policy = RetryPolicy(attempts=2, sleep=lambda seconds: None)
-    with VercelClient(server.token, team=DEFAULT_TEAM_ID, api_url=server.url, retry=policy) as c:
+    with VercelClient(emulator.token, team=DEFAULT_TEAM_ID, api_url=emulator.url, retry=policy) as c:
         yield c
 
 

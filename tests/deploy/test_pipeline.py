@@ -1,38 +1,26 @@
 """The deploy pipeline's parts against the Vercel emulator over real HTTP: files and ignores, uploads, builds,
 smoke tests, promotion and rollback.
 
-Also home of the servers the other deploy tests reuse: a real Lectern app served by uvicorn on a loopback
-port (where the emulator's deployments point), one whose readiness fails, and a stand-in for Vercel's edge
-that serves a project's production domain from whichever deployment production is on.
+The emulator's deployments point at real Lectern apps served on loopback ports (tests/deploy/servers.py).
 """
 
 from __future__ import annotations
 
 import hashlib
-import socket
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
-from lectern.app import create_app
 from lectern.deploy import smoke
 from lectern.deploy.builds import build_error_lines, follow_build, is_final
 from lectern.deploy.bundle import VENDOR_DIR, collect_bundle, sha1_of
-from lectern.deploy.emulator import DEFAULT_TEAM_ID, Deployment, EmulatorState, Project, RunningEmulator, serve_emulator
-from lectern.deploy.emulator.lifecycle import advance
+from lectern.deploy.emulator import DEFAULT_TEAM_ID, RunningEmulator
 from lectern.deploy.errors import DeployError
 from lectern.deploy.history import success_rate
 from lectern.deploy.ignore import IgnoreRules
@@ -40,156 +28,16 @@ from lectern.deploy.init import InitOptions, initialise
 from lectern.deploy.pipeline import DeployOptions, run_deploy
 from lectern.deploy.polling import Deadline
 from lectern.deploy.releases import move_production, previous_production, production_of, read_production
-from lectern.deploy.smoke import SmokePolicy, base_url, check_health
+from lectern.deploy.smoke import base_url, check_health
 from lectern.deploy.upload import create_deployment
 from lectern.deploy.vercel import Deployment as VercelDeployment
 from lectern.deploy.vercel import RetryPolicy, VercelApiError, VercelClient
-from lectern.settings import Settings
-from tests.cli.serving import clean_env, free_port
+from tests.cli.serving import clean_env
 from tests.conftest import JWT_SECRET
+from tests.deploy.fixtures import PROJECT_ID, fresh_state, seed_deployment, uploads, wait_until
+from tests.deploy.servers import serve_asgi
 
-PROJECT_ID = "prj_book"
-STARTUP_TIMEOUT_S = 10.0
-FAST_SMOKE = SmokePolicy(attempts=2, delay=0.05, timeout=5.0)
-
-
-# --- servers -------------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def serve_asgi(app: Any) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on a free loopback port, in a thread; yields `127.0.0.1:PORT`."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", ws="none"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
-            time.sleep(0.01)
-        yield f"127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=STARTUP_TIMEOUT_S)
-        sock.close()
-
-
-def lectern_app(database_url: str, data_dir: Path) -> Any:
-    """A real Lectern app on the test database (or, given a URL nobody answers, one that is not ready)."""
-    settings = Settings(app_env="test", database_url=database_url, jwt_secret=JWT_SECRET, lectern_data_dir=data_dir)
-    return create_app(settings)
-
-
-class ReadinessFailsAfter:
-    """Wraps an app: `/api/health/ready` answers as the app does `passes` times, then 503 (a deployment going bad)."""
-
-    def __init__(self, app: Any, passes: int) -> None:
-        self.app = app
-        self.passes = passes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == smoke.READINESS:
-            if self.passes <= 0:
-                body = {"status": "fail", "checks": {"database:responseTime": [{"status": "fail", "output": "gone"}]}}
-                await JSONResponse(body, status_code=503)(scope, receive, send)
-                return
-            self.passes -= 1
-        await self.app(scope, receive, send)
-
-
-def production_edge(emulator: RunningEmulator) -> Starlette:
-    """Vercel's edge in small: a request to a project's domain goes to the deployment production serves."""
-
-    async def forward(request: Request) -> Response:
-        state = emulator.state
-        host = request.headers.get("host", "")
-        with state.lock:
-            advance(state)
-            project = next((p for p in state.projects.values() if host in p.domains), None)
-            serving = state.deployments.get(project.production_deployment_id or "") if project else None
-        if serving is None:
-            return JSONResponse({"error": {"code": "DEPLOYMENT_NOT_FOUND"}}, status_code=404)
-        async with httpx.AsyncClient(base_url=f"http://{serving.url}", timeout=10) as client:
-            answer = await client.get(request.url.path)
-        return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
-
-    return Starlette(routes=[Route("/{path:path}", forward)])
-
-
-@pytest.fixture(scope="module")
-def healthy_host(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Lectern app whose liveness and readiness pass."""
-    with serve_asgi(lectern_app(database_url, tmp_path_factory.mktemp("healthy"))) as host:
-        yield host
-
-
-@pytest.fixture(scope="module")
-def unready_host(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Lectern app pointed at a database that does not exist: liveness passes, readiness answers 503."""
-    missing = database_url.replace("/lectern_test?", "/no_such_database?", 1)
-    with serve_asgi(lectern_app(missing, tmp_path_factory.mktemp("unready"))) as host:
-        yield host
-
-
-@pytest.fixture
-def dead_host() -> str:
-    """A loopback port nobody listens on."""
-    return f"127.0.0.1:{free_port()}"
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[RunningEmulator]:
-    with serve_emulator() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def edge(emulator: RunningEmulator) -> Iterator[str]:
-    with serve_asgi(production_edge(emulator)) as host:
-        yield host
-
-
-@pytest.fixture(autouse=True)
-def fast_smoke(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(smoke, "DEFAULT_POLICY", FAST_SMOKE)
-
-
-def fresh_state(emulator: RunningEmulator, edge: str, deployment_host: str) -> tuple[EmulatorState, Project]:
-    """A new emulator state: project `book`, whose domain is the edge, deployments pointing at a Lectern app."""
-    state = emulator.use_state(EmulatorState())
-    state.timings.queued_seconds, state.timings.building_seconds, state.timings.alias_seconds = 0.01, 0.05, 0.02
-    project = state.add_project("book", project_id=PROJECT_ID)
-    project.domains = [edge]
-    state.set_deployment_host(deployment_host)
-    return state, project
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
-
-
-def seed_deployment(
-    state: EmulatorState, project: Project, host: str, *, target: str | None = "production", tag: str = ""
-) -> Deployment:
-    """A deployment created straight in the state (as another client would), waited on until it is final."""
-    state.set_deployment_host(host)
-    made = state.deploy(project, {"api/index.py": f"app = None  # {tag or time.time_ns()}\n".encode()}, target=target)
-    wait_until(lambda: state.get_deployment(made.id).is_final)
-    return state.get_deployment(made.id)
-
-
-@pytest.fixture
-def client(emulator: RunningEmulator) -> Iterator[VercelClient]:
-    retry = RetryPolicy(sleep=lambda seconds: None)
-    with VercelClient(emulator.token, team=DEFAULT_TEAM_ID, api_url=emulator.url, retry=retry) as vercel:
-        yield vercel
+pytestmark = pytest.mark.usefixtures("fast_smoke")
 
 
 @pytest.fixture
@@ -199,10 +47,6 @@ def project_dir(tmp_path: Path) -> Path:
     root.mkdir()
     initialise(root, InitOptions(name="book-api"))
     return root
-
-
-def uploads(state: EmulatorState) -> list[str]:
-    return [r.path for r in state.requests if r.method == "POST" and r.path == "/v2/files" and r.status == 200]
 
 
 # --- files and ignores ---------------------------------------------------------------------------------------
@@ -264,14 +108,14 @@ def test_identical_files_are_one_upload(project_dir: Path) -> None:
 
 
 def test_only_what_vercel_lacks_is_uploaded(
-    emulator: RunningEmulator, edge: str, healthy_host: str, client: VercelClient, project_dir: Path
+    emulator: RunningEmulator, edge: str, healthy_host: str, vercel_client: VercelClient, project_dir: Path
 ) -> None:
     state, project = fresh_state(emulator, edge, healthy_host)
     bundle = collect_bundle(project_dir)
     already = list(bundle.by_sha().values())[:10]
     for file in already:
         state.upload(file.source.read_bytes())
-    created, stats = create_deployment(client, bundle, {"name": "book", "project": PROJECT_ID}, concurrency=4)
+    created, stats = create_deployment(vercel_client, bundle, {"name": "book", "project": PROJECT_ID}, concurrency=4)
     assert stats.files == len(bundle.by_sha()) - 10 == len(uploads(state))
     assert stats.rounds == 2 and stats.bytes == sum(f.size for f in bundle.by_sha().values()) - sum(
         f.size for f in already
@@ -298,24 +142,26 @@ def test_a_failed_upload_stops_the_create(
 
 
 def test_a_failed_build_gives_its_error_lines(
-    emulator: RunningEmulator, edge: str, healthy_host: str, client: VercelClient
+    emulator: RunningEmulator, edge: str, healthy_host: str, vercel_client: VercelClient
 ) -> None:
     state, project = fresh_state(emulator, edge, healthy_host)
     state.faults.fail_next_build(["Collecting fastapi==99", "ERROR: No matching distribution found"])
     made = state.deploy(project)
     seen: list[str] = []
-    done = follow_build(client, made.id, Deadline(10), on_state=lambda state, seconds: seen.append(state))
+    done = follow_build(vercel_client, made.id, Deadline(10), on_state=lambda state, seconds: seen.append(state))
     assert done.state == "ERROR" and seen[-1] == "ERROR"
-    lines = build_error_lines(client, made.id)
+    lines = build_error_lines(vercel_client, made.id)
     assert lines == ["ERROR: No matching distribution found", 'Error: Command "uv sync" exited with 1']
 
 
-def test_following_a_build_is_bounded(emulator: RunningEmulator, edge: str, healthy_host: str, client: Any) -> None:
+def test_following_a_build_is_bounded(
+    emulator: RunningEmulator, edge: str, healthy_host: str, vercel_client: VercelClient
+) -> None:
     state, project = fresh_state(emulator, edge, healthy_host)
     state.timings.building_seconds = 60
     made = state.deploy(project)
     with pytest.raises(DeployError, match=r"is still (QUEUED|BUILDING) after 0 s"):
-        follow_build(client, made.id, Deadline(0.3))
+        follow_build(vercel_client, made.id, Deadline(0.3))
 
 
 def test_final_states() -> None:
@@ -380,55 +226,64 @@ def test_production_is_read_from_the_project(emulator: RunningEmulator, edge: st
     assert (production.deployment_id, production.domain, production.deployment_url) == (made.id, edge, healthy_host)
 
 
-def test_promote_then_roll_back(emulator: RunningEmulator, edge: str, healthy_host: str, client: VercelClient) -> None:
+def test_promote_then_roll_back(
+    emulator: RunningEmulator, edge: str, healthy_host: str, vercel_client: VercelClient
+) -> None:
     state, project = fresh_state(emulator, edge, healthy_host)
     first = seed_deployment(state, project, healthy_host)
     staged = state.deploy(project, {"api/index.py": b"app = 2\n"}, target="production", auto_assign_domains=False)
     wait_until(lambda: state.get_deployment(staged.id).is_final)
     assert project.production_deployment_id == first.id
-    promoted = move_production(client, PROJECT_ID, staged.id, "promote", Deadline(5))
+    promoted = move_production(vercel_client, PROJECT_ID, staged.id, "promote", Deadline(5))
     assert promoted.deployment_id == staged.id == project.production_deployment_id
-    previous = previous_production(client, PROJECT_ID, promoted)
+    previous = previous_production(vercel_client, PROJECT_ID, promoted)
     assert previous is not None and previous.id == first.id
-    rolled = move_production(client, PROJECT_ID, first.id, "rollback", Deadline(5))
+    rolled = move_production(vercel_client, PROJECT_ID, first.id, "rollback", Deadline(5))
     assert rolled.deployment_id == first.id
 
 
 def test_a_move_that_does_not_take_in_time_is_an_error(
-    emulator: RunningEmulator, edge: str, healthy_host: str, client: VercelClient
+    emulator: RunningEmulator, edge: str, healthy_host: str, vercel_client: VercelClient
 ) -> None:
     state, project = fresh_state(emulator, edge, healthy_host)
     first = seed_deployment(state, project, healthy_host)
     seed_deployment(state, project, healthy_host)
     state.timings.alias_seconds = 30
     with pytest.raises(DeployError, match=f"the rollback to {first.id} did not take within 0 s"):
-        move_production(client, PROJECT_ID, first.id, "rollback", Deadline(0.3))
+        move_production(vercel_client, PROJECT_ID, first.id, "rollback", Deadline(0.3))
 
 
 # --- the whole pipeline, in-process --------------------------------------------------------------------------
 
 
 def test_run_deploy_preview_then_nothing_to_upload(
-    emulator: RunningEmulator, edge: str, healthy_host: str, client: VercelClient, project_dir: Path
+    emulator: RunningEmulator, edge: str, healthy_host: str, vercel_client: VercelClient, project_dir: Path
 ) -> None:
     state, _ = fresh_state(emulator, edge, healthy_host)
-    project = client.get_project(PROJECT_ID)
+    project = vercel_client.get_project(PROJECT_ID)
     options = DeployOptions(root=project_dir, skip_checks=True, timeout=10)
-    first = run_deploy(client, project, options)
+    first = run_deploy(vercel_client, project, options)
     assert first.ok, first.error
     assert first.files_uploaded == first.files_distinct == len(uploads(state)) > 100
     assert first.deployment is not None and first.deployment.state == "READY" and first.smoke and first.smoke.ok
     state.clear_requests()
-    second = run_deploy(client, project, options)
+    second = run_deploy(vercel_client, project, options)
     assert second.ok and second.files_uploaded == 0 and uploads(state) == []
     assert list(second.phases) == ["prepare", "upload", "create", "build", "smoke"]
 
 
 def test_the_uploaded_files_run_lectern_from_the_upload(
-    emulator: RunningEmulator, edge: str, healthy_host: str, client: VercelClient, project_dir: Path, tmp_path: Path
+    emulator: RunningEmulator,
+    edge: str,
+    healthy_host: str,
+    vercel_client: VercelClient,
+    project_dir: Path,
+    tmp_path: Path,
 ) -> None:
     state, _ = fresh_state(emulator, edge, healthy_host)
-    report = run_deploy(client, client.get_project(PROJECT_ID), DeployOptions(root=project_dir, skip_checks=True))
+    report = run_deploy(
+        vercel_client, vercel_client.get_project(PROJECT_ID), DeployOptions(root=project_dir, skip_checks=True)
+    )
     assert report.ok and report.deployment is not None, report.error
     task = tmp_path / "task"  # the deployment as Vercel unpacks it: only what was uploaded
     for file in state.get_deployment(report.deployment.id).files:

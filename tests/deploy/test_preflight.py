@@ -4,7 +4,6 @@ cold start of the entrypoint in a fresh process, and pending migrations.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,8 @@ from lectern.contract import builtin_contract, load_contract
 from lectern.db import migrate
 from lectern.deploy import preflight
 from lectern.deploy.bundle import collect_bundle
-from lectern.deploy.coldstart import slowest_packages
-from lectern.deploy.emulator import DEFAULT_TEAM_ID, EmulatorState, Project, RunningEmulator
+from lectern.deploy.coldstart import read_importtime, slowest_packages
+from lectern.deploy.emulator import EmulatorState, Project
 from lectern.deploy.envsync import read_target
 from lectern.deploy.init import InitOptions, initialise
 from lectern.deploy.preflight import (
@@ -25,12 +24,12 @@ from lectern.deploy.preflight import (
     check_migrations,
     run_preflight,
 )
-from lectern.deploy.vercel import EnvVariable, RetryPolicy, VercelClient
+from lectern.deploy.vercel import EnvVariable, VercelClient
 from tests.cli.serving import clear_contract_env
 from tests.db.fixtures import empty_database
-from tests.deploy.test_pipeline import PROJECT_ID, emulator
+from tests.deploy.fixtures import PROJECT_ID
 
-__all__ = ["emulator", "empty_database"]
+__all__ = ["empty_database"]
 
 JWT = "jwt-marker-" + "5e" * 20
 ALL = ["production", "preview"]
@@ -44,12 +43,10 @@ def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def vercel(emulator: RunningEmulator) -> Iterator[tuple[VercelClient, EmulatorState, Project]]:
-    state = emulator.use_state(EmulatorState())
-    project = state.add_project("book", project_id=PROJECT_ID)
-    retry = RetryPolicy(sleep=lambda seconds: None)
-    with VercelClient(emulator.token, team=DEFAULT_TEAM_ID, api_url=emulator.url, retry=retry) as client:
-        yield client, state, project
+def vercel(
+    vercel_client: VercelClient, state: EmulatorState, project: Project
+) -> tuple[VercelClient, EmulatorState, Project]:
+    return vercel_client, state, project
 
 
 def text(result: preflight.CheckResult) -> str:
@@ -167,7 +164,7 @@ def test_importtime_lines_are_summed_by_package() -> None:
         "import time:       250 |        250 | pydantic\n"
         "Traceback: not an import line\n"
     )
-    assert slowest_packages(stderr) == [("fastapi", 0.0004), ("pydantic", 0.00025)]
+    assert slowest_packages(read_importtime(stderr)) == [("fastapi", 0.0004), ("pydantic", 0.00025)]
 
 
 # --- migrations ----------------------------------------------------------------------------------------------

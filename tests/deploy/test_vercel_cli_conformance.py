@@ -8,9 +8,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,12 +23,11 @@ from lectern.deploy.emulator import (
     Project,
     RecordedRequest,
     RunningEmulator,
-    serve_emulator,
 )
+from tests.deploy.fixtures import PROJECT_ID, wait_until
 
 CLI = Path(__file__).resolve().parents[2] / "tools" / "vercel-cli" / "node_modules" / ".bin" / "vercel"
 CLI_TIMEOUT_SECONDS = 45
-PROJECT_ID = "prj_book"
 TEAM_QUERY = f"teamId={DEFAULT_TEAM_ID}"
 
 
@@ -102,44 +100,21 @@ def vercel_binary() -> Path:
     return CLI
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[RunningEmulator]:
-    with serve_emulator() as running:
-        yield running
-
-
 @pytest.fixture
-def state(server: RunningEmulator) -> EmulatorState:
-    state = server.use_state(EmulatorState())
+def state(state: EmulatorState) -> EmulatorState:
+    """The shared fresh state, with builds fast enough for the CLI's polling."""
     state.timings.queued_seconds, state.timings.building_seconds, state.timings.alias_seconds = 0.05, 0.15, 0.05
-    state.add_project("lectern-book", project_id=PROJECT_ID)
     return state
 
 
 @pytest.fixture
-def project(state: EmulatorState) -> Project:
-    return state.projects[PROJECT_ID]
-
-
-@pytest.fixture
-def cli(vercel_binary: Path, server: RunningEmulator, state: EmulatorState, tmp_path: Path) -> VercelCli:
-    return VercelCli(vercel_binary, server, tmp_path / "home")
-
-
-@pytest.fixture
-def api(server: RunningEmulator, state: EmulatorState) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {server.token}"}
-    with httpx.Client(base_url=server.url, headers=headers, params={"teamId": DEFAULT_TEAM_ID}, timeout=10) as c:
-        yield c
+def cli(vercel_binary: Path, emulator: RunningEmulator, state: EmulatorState, tmp_path: Path) -> VercelCli:
+    return VercelCli(vercel_binary, emulator, tmp_path / "home")
 
 
 def wait_until_final(state: EmulatorState, *deployments: Deployment) -> None:
     """Let the wall clock finish the builds, for 10 s at most."""
-    deadline = time.monotonic() + 10
-    while not all(state.get_deployment(d.id).is_final for d in deployments):
-        if time.monotonic() > deadline:
-            raise AssertionError("deployments did not finish")
-        time.sleep(0.01)
+    wait_until(lambda: all(state.get_deployment(d.id).is_final for d in deployments), timeout=10)
 
 
 # Env: the CLI writes, the emulator stores; the API writes, the CLI reads.
@@ -301,6 +276,23 @@ def test_deploy_uploads_missing_files_then_waits_for_ready(cli: VercelCli, state
     assert deployed.requests.index(creates[0]) < first_upload < deployed.requests.index(creates[1])
     for content in files.values():
         assert hashlib.sha1(content).hexdigest() in state.files
+
+
+def test_deploy_of_a_folder_whose_files_are_all_ignored(cli: VercelCli, state: EmulatorState) -> None:
+    """The CLI sends such a folder as `{"file": "tests", "mode": 16877}`, with no sha or size, and nothing of it."""
+    files = write_app(cli.workdir)
+    ignored = b"def test_nothing() -> None: ...\n"
+    (cli.workdir / "tests").mkdir()
+    (cli.workdir / "tests" / "test_app.py").write_bytes(ignored)
+    (cli.workdir / ".vercelignore").write_bytes(b"tests/*.py\n")
+    deployed = cli.run("deploy", "--yes")
+    assert deployed.returncode == 0, deployed.output
+    [deployment] = state.deployments.values()
+    assert state.get_deployment(deployment.id).ready_state == "READY"
+    folders = [(f.path, f.size, stat.S_ISDIR(f.mode)) for f in deployment.files if f.is_folder]
+    assert folders == [("tests", 0, True)]
+    assert {f.path for f in deployment.files if not f.is_folder} == {*files, ".vercelignore"}
+    assert hashlib.sha1(ignored).hexdigest() not in state.files
 
 
 def test_staged_production_deploy_then_promote(cli: VercelCli, state: EmulatorState, project: Project) -> None:

@@ -19,7 +19,6 @@ from lectern.deploy.emulator import (
     ManualClock,
     Project,
     RunningEmulator,
-    serve_emulator,
 )
 from lectern.deploy.vercel import (
     NotLinkedError,
@@ -30,8 +29,7 @@ from lectern.deploy.vercel import (
     resolve_link,
 )
 from lectern.deploy.vercel.retries import retry_wait
-
-PROJECT_ID = "prj_book"
+from tests.deploy.fixtures import PROJECT_ID
 
 
 class Waits:
@@ -47,32 +45,15 @@ class Waits:
             self.clock.advance(seconds)
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[RunningEmulator]:
-    with serve_emulator() as running:
-        yield running
-
-
-@pytest.fixture
-def state(server: RunningEmulator) -> EmulatorState:
-    state = server.use_state(EmulatorState())
-    state.add_project("book", project_id=PROJECT_ID)
-    return state
-
-
-@pytest.fixture
-def project(state: EmulatorState) -> Project:
-    return state.projects[PROJECT_ID]
-
-
 @pytest.fixture
 def waits() -> Waits:
     return Waits()
 
 
 @pytest.fixture
-def client(server: RunningEmulator, state: EmulatorState, waits: Waits) -> Iterator[VercelClient]:
-    with VercelClient(server.token, team=DEFAULT_TEAM_ID, api_url=server.url, retry=RetryPolicy(sleep=waits)) as c:
+def client(emulator: RunningEmulator, state: EmulatorState, waits: Waits) -> Iterator[VercelClient]:
+    """Records the waits it is asked for instead of sleeping."""
+    with VercelClient(emulator.token, team=DEFAULT_TEAM_ID, api_url=emulator.url, retry=RetryPolicy(sleep=waits)) as c:
         yield c
 
 
@@ -93,12 +74,12 @@ def test_user_team_and_project_lookups(client: VercelClient, state: EmulatorStat
     assert project_request.path == "/v9/projects/book" and f"teamId={DEFAULT_TEAM_ID}" in project_request.query
 
 
-def test_a_team_slug_and_the_personal_account_scope_requests(server: RunningEmulator, state: EmulatorState) -> None:
+def test_a_team_slug_and_the_personal_account_scope_requests(emulator: RunningEmulator, state: EmulatorState) -> None:
     state.add_project("mine", owner_id=DEFAULT_USER_ID, project_id="prj_mine")
-    with VercelClient(server.token, team="lectern", api_url=server.url) as by_slug:
+    with VercelClient(emulator.token, team="lectern", api_url=emulator.url) as by_slug:
         assert by_slug.get_project(PROJECT_ID).id == PROJECT_ID
     assert "slug=lectern" in state.requests[-1].query
-    with VercelClient(server.token, team=DEFAULT_USER_ID, api_url=server.url) as personal:
+    with VercelClient(emulator.token, team=DEFAULT_USER_ID, api_url=emulator.url) as personal:
         assert personal.get_project("prj_mine").id == "prj_mine"
     assert state.requests[-1].query == ""
 
@@ -172,9 +153,9 @@ def test_list_and_get_deployments(client: VercelClient, state: EmulatorState, pr
 # --- errors --------------------------------------------------------------------------------------------------
 
 
-def test_a_bad_token_is_one_line_naming_the_token(server: RunningEmulator, state: EmulatorState) -> None:
+def test_a_bad_token_is_one_line_naming_the_token(emulator: RunningEmulator, state: EmulatorState) -> None:
     with (
-        VercelClient("not-a-token", team=DEFAULT_TEAM_ID, api_url=server.url) as client,
+        VercelClient("not-a-token", team=DEFAULT_TEAM_ID, api_url=emulator.url) as client,
         pytest.raises(VercelApiError) as caught,
     ):
         client.get_project(PROJECT_ID)
@@ -184,9 +165,9 @@ def test_a_bad_token_is_one_line_naming_the_token(server: RunningEmulator, state
     assert statuses(state) == [403]  # refused requests are not retried
 
 
-def test_a_team_the_token_cannot_use(server: RunningEmulator, state: EmulatorState) -> None:
+def test_a_team_the_token_cannot_use(emulator: RunningEmulator, state: EmulatorState) -> None:
     with (
-        VercelClient(server.token, team="team_elsewhere", api_url=server.url) as client,
+        VercelClient(emulator.token, team="team_elsewhere", api_url=emulator.url) as client,
         pytest.raises(VercelApiError, match="VERCEL_ORG_ID"),
     ):
         client.get_project(PROJECT_ID)
@@ -217,12 +198,12 @@ def test_a_429_storm_waits_as_retry_after_says(client: VercelClient, state: Emul
     assert statuses(state) == [429, 429, 429, 200]
 
 
-def test_the_real_rate_limit_is_waited_out_until_its_reset(server: RunningEmulator) -> None:
+def test_the_real_rate_limit_is_waited_out_until_its_reset(emulator: RunningEmulator) -> None:
     clock = ManualClock()
-    state = server.use_state(EmulatorState(clock=clock, rate_limit=2))
+    state = emulator.use_state(EmulatorState(clock=clock, rate_limit=2))
     state.add_project("book", project_id=PROJECT_ID)
     waits = Waits(clock)  # waiting moves the emulator's clock into the next window
-    with VercelClient(server.token, team=DEFAULT_TEAM_ID, api_url=server.url, retry=RetryPolicy(sleep=waits)) as c:
+    with VercelClient(emulator.token, team=DEFAULT_TEAM_ID, api_url=emulator.url, retry=RetryPolicy(sleep=waits)) as c:
         for _ in range(3):
             c.get_project(PROJECT_ID)
     assert statuses(state) == [200, 200, 429, 200]

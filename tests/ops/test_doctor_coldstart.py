@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lectern.ops.doctor.coldstart import check_cold_start, heavy_at_start, parse_importtime
+from lectern.deploy.coldstart import read_importtime
+from lectern.ops.doctor.coldstart import check_cold_start, heavy_at_start
 
 
 def project(root: Path, files: dict[str, str]) -> Path:
@@ -87,7 +88,7 @@ import time:       500 |      80900 | fastapi
 
 
 def test_importtime_lines_know_who_imported_them() -> None:
-    modules = parse_importtime(IMPORTTIME)
+    modules = read_importtime(IMPORTTIME)
     importers = {m.name: m.importer for m in modules}
     assert importers == {
         "numpy.core": "numpy",

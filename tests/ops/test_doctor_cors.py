@@ -21,7 +21,7 @@ from lectern.ops.doctor.sources import LOCAL, Setting
 from lectern.settings import Settings
 from tests.cli.serving import free_port
 from tests.conftest import JWT_SECRET
-from tests.deploy.test_pipeline import serve_asgi
+from tests.deploy.servers import serve_asgi
 
 BOOK = "https://book.example.org"
 LOCALHOST = "http://localhost:3000"

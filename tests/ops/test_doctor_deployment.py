@@ -4,17 +4,13 @@ error lines and the likely cause with a fix.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from lectern.deploy.emulator import DEFAULT_TEAM_ID, EmulatorState, Project, RunningEmulator
+from lectern.deploy.emulator import EmulatorState, Project, RunningEmulator
 from lectern.deploy.vercel import Project as VercelProject
-from lectern.deploy.vercel import RetryPolicy, VercelClient
+from lectern.deploy.vercel import VercelClient
 from lectern.ops.doctor.deployment import check_deployment, likely_cause
-from tests.deploy.test_pipeline import PROJECT_ID, emulator, fresh_state, seed_deployment
-
-__all__ = ["emulator"]
+from tests.deploy.fixtures import PROJECT_ID, fresh_state, seed_deployment
 
 HOST = "127.0.0.1:9"
 
@@ -24,19 +20,12 @@ def book(emulator: RunningEmulator) -> tuple[EmulatorState, Project]:
     return fresh_state(emulator, HOST, HOST)
 
 
-@pytest.fixture
-def client(emulator: RunningEmulator) -> Iterator[VercelClient]:
-    retry = RetryPolicy(sleep=lambda seconds: None)
-    with VercelClient(emulator.token, team=DEFAULT_TEAM_ID, api_url=emulator.url, retry=retry) as vercel:
-        yield vercel
-
-
-def project(client: VercelClient) -> VercelProject:
-    return client.get_project(PROJECT_ID)
+def project(vercel_client: VercelClient) -> VercelProject:
+    return vercel_client.get_project(PROJECT_ID)
 
 
 def test_a_missing_module_in_the_build_is_a_missing_dependency(
-    book: tuple[EmulatorState, Project], client: VercelClient
+    book: tuple[EmulatorState, Project], vercel_client: VercelClient
 ) -> None:
     state, emulated = book
     seed_deployment(state, emulated, HOST)
@@ -49,7 +38,7 @@ def test_a_missing_module_in_the_build_is_a_missing_dependency(
         ]
     )
     failed = seed_deployment(state, emulated, HOST)
-    report = check_deployment(client, project(client), "production")
+    report = check_deployment(vercel_client, project(vercel_client), "production")
     assert report.status == "fail"
     assert report.summary.startswith(f"latest production deployment {failed.id} (0 min ago) is ERROR")
     assert report.summary.endswith(
@@ -65,7 +54,7 @@ def test_a_missing_module_in_the_build_is_a_missing_dependency(
     assert report.facts["cause"] == "missing dependency" and report.facts["state"] == "ERROR"
 
 
-def test_a_size_error_is_a_bundle_too_large(book: tuple[EmulatorState, Project], client: VercelClient) -> None:
+def test_a_size_error_is_a_bundle_too_large(book: tuple[EmulatorState, Project], vercel_client: VercelClient) -> None:
     state, emulated = book
     state.faults.fail_next_build(
         ["Error: A Serverless Function has exceeded the unzipped maximum size of 250 MB."],
@@ -73,39 +62,43 @@ def test_a_size_error_is_a_bundle_too_large(book: tuple[EmulatorState, Project],
         error_message="A Serverless Function has exceeded the unzipped maximum size",
     )
     seed_deployment(state, emulated, HOST)
-    report = check_deployment(client, project(client), "production")
+    report = check_deployment(vercel_client, project(vercel_client), "production")
     assert report.status == "fail" and report.facts["cause"] == "bundle too large"
     assert "below 225 MB" in report.fixes[0] and "uv.lock" in report.fixes[0]
 
 
-def test_an_unknown_failure_points_at_the_whole_log(book: tuple[EmulatorState, Project], client: VercelClient) -> None:
+def test_an_unknown_failure_points_at_the_whole_log(
+    book: tuple[EmulatorState, Project], vercel_client: VercelClient
+) -> None:
     state, emulated = book
     state.faults.fail_next_build(["ERROR: something odd"])
     failed = seed_deployment(state, emulated, HOST)
-    report = check_deployment(client, project(client), "production")
+    report = check_deployment(vercel_client, project(vercel_client), "production")
     assert report.status == "fail" and report.summary.endswith("; cause unknown")
     assert report.fixes == (f"read the whole build log: `vercel inspect {failed.id} --logs`",)
 
 
 def test_a_ready_deployment_passes_and_previews_are_their_own_target(
-    book: tuple[EmulatorState, Project], client: VercelClient
+    book: tuple[EmulatorState, Project], vercel_client: VercelClient
 ) -> None:
     state, emulated = book
     ready = seed_deployment(state, emulated, HOST)
     state.faults.fail_next_build(["ERROR: boom"])
     seed_deployment(state, emulated, HOST, target=None)
-    report = check_deployment(client, project(client), "production")
+    report = check_deployment(vercel_client, project(vercel_client), "production")
     assert report.status == "pass" and report.summary.endswith(f"{ready.id} (0 min ago) is READY")
-    assert check_deployment(client, project(client), "preview").status == "fail"
+    assert check_deployment(vercel_client, project(vercel_client), "preview").status == "fail"
 
 
-def test_no_deployment_or_one_still_building_warns(book: tuple[EmulatorState, Project], client: VercelClient) -> None:
+def test_no_deployment_or_one_still_building_warns(
+    book: tuple[EmulatorState, Project], vercel_client: VercelClient
+) -> None:
     state, emulated = book
-    empty = check_deployment(client, project(client), "production")
+    empty = check_deployment(vercel_client, project(vercel_client), "production")
     assert empty.status == "warn" and empty.fixes == ("run `lectern deploy --prod`",)
     state.timings.building_seconds = 60
     state.deploy(emulated, target="production")
-    building = check_deployment(client, project(client), "production")
+    building = check_deployment(vercel_client, project(vercel_client), "production")
     assert building.status == "warn" and building.summary.endswith(": still building")
 
 

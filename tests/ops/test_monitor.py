@@ -22,7 +22,7 @@ from lectern.ops.errors import OpsError
 from lectern.ops.monitor import DatabaseSource, UrlSource, difference, parse_span, route_stats
 from lectern.settings import Settings
 from tests.conftest import JWT_SECRET
-from tests.deploy.test_pipeline import serve_asgi
+from tests.deploy.servers import serve_asgi
 from tests.metrics.conftest import clock, database, recorder
 from tests.metrics.support import Clock, request
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -11,8 +12,18 @@ from rich.console import Console
 
 from lectern.errors import ConfigError
 
-console = Console()
-err_console = Console(stderr=True)
+
+def _width(stream: object) -> int | None:
+    """Rich's width for `stream`: the terminal's, else COLUMNS, else wide enough for whole ids and URLs."""
+    # Piped into a CI log or a file, Rich would wrap at 80 columns and cut deployment ids in tables,
+    # ids the user then needs for `lectern rollback`. get_terminal_size honours COLUMNS first.
+    if getattr(stream, "isatty", lambda: False)():
+        return None
+    return shutil.get_terminal_size(fallback=(160, 24)).columns
+
+
+console = Console(width=_width(sys.stdout))
+err_console = Console(stderr=True, width=_width(sys.stderr), soft_wrap=True)
 
 
 class CommandError(Exception):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -240,15 +242,18 @@ def _local_values(source: Path) -> dict[str, str]:
     return {k: v for k, v in dotenv_values(source, interpolate=False).items() if v is not None}
 
 
+@contextmanager
 def _sync_plan(
-    client: VercelClient, project: Project, local: dict[str, str], source: Path, target: Target, prune: bool
-) -> SyncPlan:
-    """What syncing the file's values to the target would do, printed as a table."""
+    source: Path, prune: bool, target: Target, token: str | None, scope: str | None, api: str | None
+) -> Iterator[tuple[VercelClient, Project, SyncPlan]]:
+    """Plan syncing the file's values to the target and print the plan; the project stays linked for applying it."""
     from lectern.deploy.envsync import plan_sync, read_target
 
-    plan = plan_sync(local, read_target(client, project.id, target.value), _contract(), target.value, prune=prune)
-    _print_plan(plan, project.name, source)
-    return plan
+    local = _local_values(source)
+    with linked_project(token, scope, api) as (client, project):
+        plan = plan_sync(local, read_target(client, project.id, target.value), _contract(), target.value, prune=prune)
+        _print_plan(plan, project.name, source)
+        yield client, project, plan
 
 
 @app.command("diff")
@@ -261,9 +266,8 @@ def diff(
     api: ApiOption = None,
 ) -> None:
     """Show what `sync` would do: add, change, remove, unchanged. Changes nothing; never prints a value."""
-    local = _local_values(source)
-    with linked_project(token, scope, api) as (client, project):
-        _sync_plan(client, project, local, source, target, prune)
+    with _sync_plan(source, prune, target, token, scope, api):
+        pass  # printing the plan is all `diff` does
 
 
 @app.command("sync")
@@ -280,9 +284,7 @@ def sync(
     """Make an environment match a .env file: plan, confirm, apply, verify. Removes only with --prune."""
     from lectern.deploy.envsync import apply_plan
 
-    local = _local_values(source)
-    with linked_project(token, scope, api) as (client, project):
-        plan = _sync_plan(client, project, local, source, target, prune)
+    with _sync_plan(source, prune, target, token, scope, api) as (client, project, plan):
         if invalid := plan.of("invalid"):
             raise CommandError(f"{len(invalid)} value(s) break the contract: fix {source}; nothing was changed")
         if not plan.pending:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -47,24 +48,43 @@ def follow_build(
         pause(deadline, sleep)
 
 
-def _line(event: dict[str, Any]) -> tuple[str, str, str]:
+@dataclass(frozen=True)
+class LogLine:
+    """One event of a build log: its type (`stdout`, `stderr`, `fatal` …), its level, and its text."""
+
+    kind: str
+    level: str
+    text: str
+
+    @property
+    def tells_an_error(self) -> bool:
+        """stderr, fatal or error-level, or a line naming an error."""
+        return self.kind in ("stderr", "fatal") or self.level == "error" or bool(_ERROR_WORDS.search(self.text))
+
+
+def _log_line(event: dict[str, Any]) -> LogLine:
+    # Vercel nests an event's text and level in `payload` (the CLI's `format=lines` flattens them).
     nested = event.get("payload")
     payload: dict[str, Any] = nested if isinstance(nested, dict) else event
     text = str(payload.get("text") or event.get("text") or "")
     level = str(payload.get("level") or event.get("level") or "")
-    return str(event.get("type") or ""), level, text
+    return LogLine(str(event.get("type") or ""), level, text.rstrip())
+
+
+def build_log(client: VercelClient, deployment_id: str) -> list[LogLine]:
+    """Every non-blank line of a deployment's build log, in order."""
+    events = client.request(
+        "GET", f"/v3/deployments/{quote(deployment_id, safe='')}/events", params={"direction": "forward", "limit": -1}
+    )
+    lines = (_log_line(event) for event in events if isinstance(event, dict)) if isinstance(events, list) else ()
+    return [line for line in lines if line.text.strip()]
+
+
+def error_lines(log: list[LogLine], *, limit: int = ERROR_LINES) -> list[str]:
+    """The last `limit` lines of the log that tell why a build failed."""
+    return [line.text for line in log if line.tells_an_error][-limit:]
 
 
 def build_error_lines(client: VercelClient, deployment_id: str, *, limit: int = ERROR_LINES) -> list[str]:
     """The log lines that tell why a build failed: stderr, fatal or error-level lines, or ones naming an error."""
-    events = client.request(
-        "GET", f"/v3/deployments/{quote(deployment_id, safe='')}/events", params={"direction": "forward", "limit": -1}
-    )
-    lines = []
-    for event in events if isinstance(events, list) else []:
-        if not isinstance(event, dict):
-            continue
-        kind, level, text = _line(event)
-        if text.strip() and (kind in ("stderr", "fatal") or level == "error" or _ERROR_WORDS.search(text)):
-            lines.append(text.rstrip())
-    return lines[-limit:]
+    return error_lines(build_log(client, deployment_id), limit=limit)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,20 +41,52 @@ class ColdStartError(Exception):
 
 
 @dataclass(frozen=True)
+class ImportedModule:
+    """One `-X importtime` line: own and cumulative microseconds, and the module whose import pulled it in."""
+
+    name: str
+    self_us: int
+    cumulative_us: int
+    importer: str | None  # None: the entrypoint itself
+
+    @property
+    def package(self) -> str:
+        return self.name.split(".")[0]
+
+
+@dataclass(frozen=True)
 class ColdStart:
-    """Seconds to import the entrypoint, and the packages that took longest (seconds of their own time)."""
+    """Seconds to import the entrypoint, and every module that import loaded."""
 
     seconds: float
-    slowest: tuple[tuple[str, float], ...]
+    modules: tuple[ImportedModule, ...]
+
+    def slowest(self, count: int = 5) -> list[tuple[str, float]]:
+        """The `count` top-level packages that took longest, in seconds of their own time."""
+        return slowest_packages(self.modules, count)
 
 
-def slowest_packages(stderr: str, count: int = 5) -> list[tuple[str, float]]:
-    """Sum `-X importtime` self times by top-level package; the `count` costliest, in seconds."""
+def read_importtime(stderr: str) -> list[ImportedModule]:
+    """The modules of `-X importtime` output, each with its importer (a nested import prints before its parent)."""
+    lines = [m for m in map(_IMPORT_LINE.match, stderr.splitlines()) if m]
+    found: list[ImportedModule] = []
+    parents: list[tuple[int, str]] = []  # (depth, name) of the lines still open, read from the end
+    for match in reversed(lines):
+        depth = (len(match[3]) - 1) // 2
+        while parents and parents[-1][0] >= depth:
+            parents.pop()
+        importer = parents[-1][1] if parents else None
+        found.append(ImportedModule(match[4], int(match[1]), int(match[2]), importer))
+        parents.append((depth, match[4]))
+    found.reverse()
+    return found
+
+
+def slowest_packages(modules: Iterable[ImportedModule], count: int = 5) -> list[tuple[str, float]]:
+    """Sum the modules' own times by top-level package; the `count` costliest, in seconds."""
     totals: dict[str, int] = defaultdict(int)
-    for line in stderr.splitlines():
-        match = _IMPORT_LINE.match(line)
-        if match:
-            totals[match[4].split(".")[0]] += int(match[1])
+    for module in modules:
+        totals[module.package] += module.self_us
     ranked = sorted(totals.items(), key=lambda item: item[1], reverse=True)[:count]
     return [(name, micros / 1e6) for name, micros in ranked]
 
@@ -77,11 +110,8 @@ def _last_error(stderr: str) -> str:
     return lines[-1].strip() if lines else "no error output"
 
 
-def run_import(entrypoint: Path, *, python: str | None = None) -> tuple[float, str]:
-    """Import `entrypoint` once in a new interpreter with `-X importtime`: (seconds, importtime output).
-
-    Raises ColdStartError when it does not import or prints no timing.
-    """
+def measure_cold_start(entrypoint: Path, *, python: str | None = None) -> ColdStart:
+    """Import `entrypoint` once in a new interpreter with `-X importtime`; ColdStartError if it does not import."""
     entrypoint = entrypoint.resolve()
     with tempfile.TemporaryDirectory(prefix="lectern-coldstart-") as data_dir:
         try:
@@ -102,10 +132,4 @@ def run_import(entrypoint: Path, *, python: str | None = None) -> tuple[float, s
         seconds = float(done.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
         raise ColdStartError("the import printed no timing") from None
-    return seconds, done.stderr
-
-
-def measure_cold_start(entrypoint: Path, *, python: str | None = None) -> ColdStart:
-    """Import `entrypoint` once in a new interpreter and time it; raises ColdStartError if it fails."""
-    seconds, importtime = run_import(entrypoint, python=python)
-    return ColdStart(seconds, tuple(slowest_packages(importtime)))
+    return ColdStart(seconds, tuple(read_importtime(done.stderr)))

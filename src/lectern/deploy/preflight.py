@@ -151,7 +151,7 @@ def check_cold_start(root: Path, threshold: float = COLD_START_WARN_SECONDS) -> 
         measured = measure_cold_start(entrypoint)
     except ColdStartError as exc:
         return CheckResult("cold start", "fail", f"{ENTRYPOINT} does not import: {exc}")
-    slowest = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in measured.slowest)
+    slowest = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in measured.slowest())
     details = (f"slowest imports: {slowest}",) if slowest else ()
     status: Status = "warn" if measured.seconds > threshold else "pass"
     summary = f"{measured.seconds:.2f} s to import {ENTRYPOINT} in a fresh process (warning above {threshold:.2f} s)"

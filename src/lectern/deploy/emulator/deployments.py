@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 from typing import Any, Literal
 
 from lectern.deploy.emulator.errors import VercelError, bad_request
+from lectern.deploy.emulator.file_entries import missing_shas, parse_files
 from lectern.deploy.emulator.lifecycle import plan_build_events
 from lectern.deploy.emulator.models import AliasRequest, Deployment, DeploymentFile, Project, User
 from lectern.deploy.emulator.store import Store
@@ -30,47 +28,6 @@ def new_project(store: Store, name: str, owner_id: str, *, project_id: str | Non
     )
     store.projects[project.id] = project
     return project
-
-
-def _parse_files(store: Store, raw: object) -> list[DeploymentFile]:
-    if not isinstance(raw, list):
-        raise bad_request("Invalid request: `files` should be an array.")
-    files: list[DeploymentFile] = []
-    for entry in raw:
-        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
-            raise bad_request("Invalid request: each item of `files` needs a `file` path.")
-        mode = entry.get("mode", 0o100644)
-        if "data" in entry:
-            content = _inline_content(entry)
-            inline_sha = hashlib.sha1(content, usedforsecurity=False).hexdigest()
-            store.files[inline_sha] = content
-            files.append(DeploymentFile(entry["file"], inline_sha, len(content), int(mode)))
-            continue
-        sha, size = entry.get("sha"), entry.get("size", 0)
-        if not isinstance(sha, str) or not isinstance(size, int):
-            raise bad_request("Invalid request: each uploaded file needs a `sha` and a `size`.")
-        files.append(DeploymentFile(entry["file"], sha.lower(), size, int(mode)))
-    return files
-
-
-def _inline_content(entry: dict[str, Any]) -> bytes:
-    data, encoding = entry["data"], entry.get("encoding", "utf-8")
-    if not isinstance(data, str) or encoding not in ("utf-8", "base64"):
-        raise bad_request("Invalid request: inlined files need string `data` and `encoding` utf-8 or base64.")
-    if encoding == "utf-8":
-        return data.encode()
-    try:
-        return base64.b64decode(data, validate=True)
-    except binascii.Error:
-        raise bad_request(f"Invalid request: `data` of {entry['file']} is not valid base64.") from None
-
-
-def _missing_shas(store: Store, files: list[DeploymentFile]) -> list[str]:
-    missing: list[str] = []
-    for file in files:
-        if file.sha not in store.files and file.sha not in missing:
-            missing.append(file.sha)
-    return missing
 
 
 def _resolve_project(store: Store, body: dict[str, Any], owner_id: str) -> Project:
@@ -112,9 +69,9 @@ def create_deployment(store: Store, user: User, owner_id: str, body: dict[str, A
     else:
         if "files" not in body:
             raise bad_request("Invalid request: missing required property `files`.")
-        files = _parse_files(store, body["files"])
+        files = parse_files(store, body["files"])
         project = _resolve_project(store, body, owner_id)
-    missing = _missing_shas(store, files)
+    missing = missing_shas(store, files)
     if missing:
         raise bad_request("Missing files", code="missing_files", missing=missing)
     return _start_deployment(store, user, project, body, files)
@@ -129,7 +86,11 @@ def _start_deployment(
     finishes_at = building_at + _seconds_to_ms(timings.building_seconds)
     script = store.faults.take_build()
     events = plan_build_events(
-        store.ids, file_count=len(files), building_at=building_at, finishes_at=finishes_at, script=script
+        store.ids,
+        file_count=sum(not f.is_folder for f in files),
+        building_at=building_at,
+        finishes_at=finishes_at,
+        script=script,
     )
     failed = script is not None and script.outcome == "ERROR"
     host = (

@@ -92,10 +92,16 @@ class Project:
 
 @dataclass(frozen=True)
 class DeploymentFile:
+    """One entry of a deployment's file tree; a folder left empty by `.vercelignore` has no sha."""
+
     path: str
-    sha: str
+    sha: str | None
     size: int
     mode: int = 0o100644
+
+    @property
+    def is_folder(self) -> bool:
+        return self.sha is None
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,11 @@ imported at start that could wait for the request that needs them, and the bundl
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 # The same child and neutral environment as the deploy preflight, so both measure the same import.
-from lectern.deploy.coldstart import _IMPORT_LINE, ColdStartError, run_import, slowest_packages
+from lectern.deploy.coldstart import ColdStartError, ImportedModule, measure_cold_start
 from lectern.deploy.init import ENTRYPOINT
 from lectern.deploy.preflight import COLD_START_WARN_SECONDS
 from lectern.ops.doctor.report import CheckReport, Status, worst
@@ -36,58 +35,6 @@ FRAMEWORK = frozenset(
         "idna",
     }
 )
-
-
-class ImportFailed(Exception):
-    """The entrypoint did not import: its last error line."""
-
-
-@dataclass(frozen=True)
-class ImportedModule:
-    """One `-X importtime` line: own and cumulative microseconds, and the module whose import pulled it in."""
-
-    name: str
-    self_us: int
-    cumulative_us: int
-    importer: str | None  # None: the entrypoint itself
-
-    @property
-    def package(self) -> str:
-        return self.name.split(".")[0]
-
-
-@dataclass(frozen=True)
-class ImportProfile:
-    """Seconds to import the entrypoint, every module it imported, and the raw `-X importtime` lines."""
-
-    seconds: float
-    modules: tuple[ImportedModule, ...]
-    raw: str = field(repr=False)
-
-
-def parse_importtime(stderr: str) -> list[ImportedModule]:
-    """The modules of `-X importtime` output, each with its importer (a nested import prints before its parent)."""
-    lines = [m for m in map(_IMPORT_LINE.match, stderr.splitlines()) if m]
-    found: list[ImportedModule] = []
-    parents: list[tuple[int, str]] = []  # (depth, name) of the lines still open, read from the end
-    for match in reversed(lines):
-        depth = (len(match[3]) - 1) // 2
-        while parents and parents[-1][0] >= depth:
-            parents.pop()
-        importer = parents[-1][1] if parents else None
-        found.append(ImportedModule(match[4], int(match[1]), int(match[2]), importer))
-        parents.append((depth, match[4]))
-    found.reverse()
-    return found
-
-
-def profile_import(entrypoint: Path, *, python: str | None = None) -> ImportProfile:
-    """Import `entrypoint` once in a new interpreter with `-X importtime`; ImportFailed if it does not import."""
-    try:
-        seconds, importtime = run_import(entrypoint, python=python)
-    except ColdStartError as exc:
-        raise ImportFailed(str(exc)) from None
-    return ImportProfile(seconds, tuple(parse_importtime(importtime)), importtime)
 
 
 def _ancestors(module: ImportedModule, importers: dict[str, str | None]) -> set[str]:
@@ -146,8 +93,8 @@ def check_cold_start(root: Path, threshold: float = COLD_START_WARN_SECONDS) -> 
         )
     bundle_status, bundle_lines, bundle_facts = _bundle(root)
     try:
-        profile = profile_import(entrypoint)
-    except ImportFailed as exc:
+        measured = measure_cold_start(entrypoint)
+    except ColdStartError as exc:
         see = f"see the whole error: python -c \"import runpy; runpy.run_path('{ENTRYPOINT}')\""
         return CheckReport(
             NAME,
@@ -157,8 +104,8 @@ def check_cold_start(root: Path, threshold: float = COLD_START_WARN_SECONDS) -> 
             (f"fix the import error ({see}); a module it cannot find belongs in requirements.txt",),
             {"error": str(exc), "bundle": bundle_facts},
         )
-    slowest = slowest_packages(profile.raw, SLOWEST)
-    heavy = heavy_at_start(profile.modules)
+    slowest = measured.slowest(SLOWEST)
+    heavy = heavy_at_start(measured.modules)
     details = [f"slowest imports: {', '.join(f'{name} {seconds:.2f} s' for name, seconds in slowest)}"]
     fixes = []
     if heavy:
@@ -170,7 +117,7 @@ def check_cold_start(root: Path, threshold: float = COLD_START_WARN_SECONDS) -> 
             "imports before its first answer"
         )
     details.extend(bundle_lines)
-    slow = profile.seconds > threshold
+    slow = measured.seconds > threshold
     if slow and not heavy:
         fixes.append("move slow module-level work of the slowest imports above into the functions that need it")
     if bundle_status == "fail":
@@ -179,9 +126,9 @@ def check_cold_start(root: Path, threshold: float = COLD_START_WARN_SECONDS) -> 
             "so Vercel may install up to 500 MB at cold start"
         )
     status = worst(["warn" if slow else "pass", bundle_status])
-    summary = f"{profile.seconds:.2f} s to import {ENTRYPOINT} in a fresh process (warning above {threshold:.2f} s)"
+    summary = f"{measured.seconds:.2f} s to import {ENTRYPOINT} in a fresh process (warning above {threshold:.2f} s)"
     facts = {
-        "seconds": round(profile.seconds, 4),
+        "seconds": round(measured.seconds, 4),
         "warnAboveSeconds": threshold,
         "slowest": [{"package": name, "seconds": round(seconds, 4)} for name, seconds in slowest],
         "heavy": [

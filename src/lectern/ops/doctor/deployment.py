@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from lectern.deploy.builds import is_final
 from lectern.ops.doctor.report import CheckReport
@@ -111,17 +110,6 @@ def likely_cause(lines: Sequence[str]) -> BuildCause | None:
     return None
 
 
-def build_log(client: VercelClient, deployment_id: str) -> list[str]:
-    """Every text line of a deployment's build log, in order."""
-    from lectern.deploy.builds import _line  # how Vercel nests an event's text, read in one place
-
-    events = client.request(
-        "GET", f"/v3/deployments/{quote(deployment_id, safe='')}/events", params={"direction": "forward", "limit": -1}
-    )
-    texts = (_line(event)[2] for event in events if isinstance(event, dict)) if isinstance(events, list) else ()
-    return [text.rstrip() for text in texts if text.strip()]
-
-
 def _age(created_at: int, now_ms: int) -> str:
     minutes = max(0, now_ms - created_at) // 60_000
     if minutes < 60:
@@ -135,7 +123,7 @@ def _facts(deployment: Deployment, **more: object) -> dict[str, object]:
 
 def check_deployment(client: VercelClient, project: Project, target: str) -> CheckReport:
     """The target's newest deployment: READY passes, still building or CANCELED warns, ERROR fails with its cause."""
-    from lectern.deploy.builds import build_error_lines
+    from lectern.deploy.builds import build_log, error_lines
     from lectern.deploy.vercel import VercelError
 
     try:
@@ -163,13 +151,14 @@ def check_deployment(client: VercelClient, project: Project, target: str) -> Che
             NAME, "warn", head, fixes=("deploy again: a canceled build never serves",), facts=_facts(latest)
         )
     try:
-        lines = build_error_lines(client, latest.id)
         log = build_log(client, latest.id)
     except VercelError as exc:
-        lines, log = [f"(the build log could not be read: {exc})"], []
+        lines, texts = [f"(the build log could not be read: {exc})"], []
+    else:
+        lines, texts = error_lines(log), [line.text for line in log]
     reason = " ".join(p for p in (latest.error_code and f"{latest.error_code}:", latest.error_message) if p)
     # The whole log: a traceback's last line (ModuleNotFoundError …) often names no "error" word of its own.
-    cause = likely_cause([*lines, *log, reason])
+    cause = likely_cause([*lines, *texts, reason])
     if cause is not None and cause.evidence not in lines:
         lines.append(cause.evidence)
     summary = head + (f" ({reason})" if reason else "")
