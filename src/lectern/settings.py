@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     generate_requests_per_hour: int = Field(default=30, ge=0, le=999_999)
     generate_daily_tokens_per_reader: int = Field(default=200_000, ge=0, le=1_000_000_000)
     generate_concurrency: int = Field(default=4, ge=1, le=16)
+    generate_cache_days: int = Field(default=30, ge=1, le=3650)
     glossary_path: Path | None = None
 
     # Request metrics (docs/operating.md): GET /api/metrics answers only with METRICS_TOKEN set.

@@ -4,8 +4,6 @@ the structure on purpose."""
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,18 +15,35 @@ from lectern.db.session import Database
 from lectern.ingest.index import IngestOptions, ingest_book
 from lectern.settings import Settings
 from tests.chat.conftest import instance, llm_settings, reader_headers
+from tests.generate.replies import (
+    URDU_WORD,
+    attempts,
+    code_tokens,
+    faithful,
+    into_urdu,
+    quiz_reply,
+    source_of,
+)
 from tests.llm.conftest import closed_clients, fast_backoff
 from tests.standins.openai_fixtures import openai_standin, openai_standin_server
 
-# Fixtures shared from chat's and the stand-in's conftest files.
+# Fixtures shared from chat's and the stand-in's conftest files, and the stand-in's replies (tests/generate/replies.py)
+# that tests and benchmarks import from here.
 __all__ = [
+    "URDU_WORD",
+    "attempts",
     "closed_clients",
+    "code_tokens",
     "fast_backoff",
+    "faithful",
     "instance",
+    "into_urdu",
     "llm_settings",
     "openai_standin",
     "openai_standin_server",
+    "quiz_reply",
     "reader_headers",
+    "source_of",
 ]
 
 BASE_URL = "https://book.example"
@@ -130,49 +145,3 @@ async def generated(client: AsyncClient, headers: dict[str, str], body: dict[str
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
-
-
-# --- The stand-in playing a model ------------------------------------------------------------------------------
-
-_SOURCE = re.compile(r"<source>\n(.*)\n</source boundary=", re.S)
-_TOKEN = re.compile(r"⟦\d+⟧")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
-URDU_WORD = "اردو"
-
-
-def source_of(messages: list[dict[str, Any]]) -> str:
-    """The text a generation prompt quotes in its <source> block (the first user message)."""
-    first_user = next(message["content"] for message in messages if message["role"] == "user")
-    found = _SOURCE.search(first_user)
-    assert found, first_user
-    return found.group(1)
-
-
-def faithful(messages: list[dict[str, Any]]) -> str:
-    """A model that changes nothing: the source, tokens and all."""
-    return source_of(messages)
-
-
-def into_urdu(messages: list[dict[str, Any]]) -> str:
-    """A 'translation': every English word becomes an Urdu one; tokens, marks and table rules stay."""
-    return _WORD.sub(URDU_WORD, source_of(messages))
-
-
-def code_tokens(text: str) -> list[str]:
-    """Tokens alone on their line: those that stand for code blocks."""
-    return [line.strip() for line in text.splitlines() if _TOKEN.fullmatch(line.strip())]
-
-
-def attempts(*replies: Callable[[list[dict[str, Any]]], str]) -> Callable[[list[dict[str, Any]]], str]:
-    """A model whose n-th answer to a part comes from the n-th reply (the last one repeats). A retry carries the
-    first answer back, so the number of assistant messages says which attempt this is."""
-
-    def reply(messages: list[dict[str, Any]]) -> str:
-        attempt = sum(1 for message in messages if message["role"] == "assistant")
-        return replies[min(attempt, len(replies) - 1)](messages)
-
-    return reply
-
-
-def quiz_reply(questions: list[dict[str, Any]]) -> Callable[[list[dict[str, Any]]], str]:
-    return lambda messages: json.dumps({"questions": questions})

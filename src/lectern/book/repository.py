@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 # {where} and {rank} are filled from the fixed fragments below only: values always travel as parameters.
 _PAGES = """
-SELECT p.id, p.book, p.locale, p.title, p.route, p.url, p.description
+SELECT p.id, p.book, p.locale, p.title, p.route, p.url, p.description, p.source_path
 FROM book_pages AS p
 WHERE {where}
 ORDER BY {rank} p.book, p.locale, p.route, p.source_path
@@ -37,6 +37,7 @@ class PageRecord:
     route: str
     url: str
     description: str | None
+    source_path: str  # relative to the ingested root
 
 
 @dataclass(frozen=True)

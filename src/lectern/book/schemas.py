@@ -20,7 +20,7 @@ class BookPageSummary(BaseModel):
 
 
 class BookPageList(BaseModel):
-    """Every ingested page, ordered by book, locale and route."""
+    """Every ingested page, by book and locale, then in the order of the book's sidebar."""
 
     pages: list[BookPageSummary]
 

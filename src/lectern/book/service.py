@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lectern.book import repository
 from lectern.book.repository import ChunkRecord, PageRecord
 from lectern.book.schemas import BookPageList, BookPageRead, BookPageSummary, BookSection
+from lectern.book.sidebar import SidebarPlace, prefix_positions, sidebar_key
 from lectern.errors import NotFound
 from lectern.ingest.markdown import heading_slug
 
@@ -38,8 +39,10 @@ class _Section:
 
 
 async def list_pages(session: AsyncSession, *, locale: str | None = None) -> BookPageList:
-    """Every ingested page, in one locale if given."""
-    return BookPageList(pages=[_summary(page) for page in await repository.list_pages(session, locale=locale)])
+    """Every ingested page (in one locale, if given): by book and locale, then in the order of the sidebar."""
+    pages = await repository.list_pages(session, locale=locale)
+    ordered = sorted(pages, key=lambda page: (page.book, page.locale, sidebar_key(_sidebar_place(page))))
+    return BookPageList(pages=[_summary(page) for page in ordered])
 
 
 async def read_page(session: AsyncSession, reference: str, *, locale: str | None = None) -> BookPageRead:
@@ -109,6 +112,12 @@ def _add_body(sections: list[_Section], body: str) -> None:
         if not sections:
             sections.append(_Section(1, None, None))
         sections[-1].lines.append(line)
+
+
+def _sidebar_place(page: PageRecord) -> SidebarPlace:
+    # The index keeps no front matter `sidebar_position` and no `_category_` position (book_pages has no column
+    # for them), so the number prefixes of the page's path are the positions there are.
+    return SidebarPlace(page.source_path, page.route, prefix_positions(page.source_path))
 
 
 def _summary(page: PageRecord) -> BookPageSummary:

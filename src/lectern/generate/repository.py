@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -55,8 +55,15 @@ async def page_chunks(session: AsyncSession, page_id: uuid.UUID) -> list[ChunkRe
     return await book.page_chunks(session, page_id)
 
 
-async def stored_generation(session: AsyncSession, user_id: uuid.UUID, cache_key: str) -> Generation | None:
-    statement = select(Generation).where(Generation.user_id == user_id, Generation.cache_key == cache_key)
+async def stored_generation(
+    session: AsyncSession, user_id: uuid.UUID, cache_key: str, max_age: timedelta
+) -> Generation | None:
+    """The reader's generation with this key, unless it is older than `max_age` (on the database clock)."""
+    statement = select(Generation).where(
+        Generation.user_id == user_id,
+        Generation.cache_key == cache_key,
+        Generation.created_at > func.now() - max_age,
+    )
     return (await session.execute(statement)).scalar_one_or_none()
 
 
@@ -78,6 +85,28 @@ async def save_generation(session: AsyncSession, values: dict[str, Any]) -> Gene
         # The user foreign key (the account is gone) or the page's (removed by an ingest meanwhile).
         raise InvalidToken("The account behind this token no longer exists, or the page was removed.") from None
     return result.scalar_one()
+
+
+# Generations past the retention, a bounded batch; rows another transaction holds (a refresh replacing one) are
+# skipped rather than waited for. There is no index on created_at, so a batch scans until it has found its rows.
+_DELETE_EXPIRED = """
+DELETE FROM generations
+WHERE id IN (
+    SELECT id FROM generations WHERE created_at < now() - %(max_age)s LIMIT %(batch)s FOR UPDATE SKIP LOCKED
+)
+"""
+
+
+async def delete_expired_generations(
+    connection: AsyncConnection[Any], max_age: timedelta, batch: int, timeout_ms: int
+) -> int:
+    """Delete up to `batch` generations older than `max_age`; how many went. Past `timeout_ms` the statement is
+    cancelled (psycopg's QueryCanceled) and nothing is deleted."""
+    async with connection.transaction():
+        # Local to this transaction: the pooled connection goes back with its own timeout.
+        await connection.execute("SELECT set_config('statement_timeout', %s, true)", (f"{timeout_ms}ms",))
+        cursor = await connection.execute(_DELETE_EXPIRED, {"max_age": max_age, "batch": batch})
+        return cursor.rowcount
 
 
 # --- The daily token budget ----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from psycopg import AsyncConnection
 
 from lectern.auth.deps import CurrentUserId
 from lectern.db.models import Preferences, Profile
-from lectern.generate import quotas, service, streaming, writing
+from lectern.generate import quotas, retention, service, streaming, writing
 from lectern.generate.plan import Result, TokenMeter
 from lectern.generate.schemas import GeneratedContent, GenerateRequest, Reader
 from lectern.profiles import repository as profiles
@@ -103,7 +103,7 @@ async def generate(
         reader = await _reader(connection, user_id)
     async with database.read_session() as session:
         plan = await service.plan_generation(session, body, reader, options)
-        found = None if body.refresh else await service.stored_result(session, plan)
+        found = None if body.refresh else await service.stored_result(session, plan, options)
         if found is not None:
             content, result = found
             return EventStream(streaming.stored_events(content, result)) if as_events else content
@@ -111,6 +111,7 @@ async def generate(
     async with database.reader() as connection:
         await quotas.charge_request(connection, settings, user_id)
         reservation = await quotas.reserve_tokens(connection, settings, user_id, work.estimate) if work.units else None
+        await retention.prune_now_and_then(connection, settings)
     meter = TokenMeter()
     settled = False
 

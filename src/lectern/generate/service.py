@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -79,11 +79,13 @@ READER_FIELDS: dict[Task, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class GenerateOptions:
-    """The model (None when none is configured, with the reason) and the translation glossary."""
+    """The model (None when none is configured, with the reason), the translation glossary, and how long a
+    stored result serves as the cache."""
 
     model: str | None
     missing_model: str
     glossary_path: Path | None
+    cache_days: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GenerateOptions:
@@ -92,7 +94,7 @@ class GenerateOptions:
             missing = ""
         except LLMNotConfigured as error:
             model, missing = None, error.detail
-        return cls(model, missing, settings.glossary_path)
+        return cls(model, missing, settings.glossary_path, settings.generate_cache_days)
 
 
 # --- Planning ------------------------------------------------------------------------------------------------
@@ -169,11 +171,15 @@ async def _source(session: AsyncSession, source: PageSource | TextSource, reader
 # --- Stored results ------------------------------------------------------------------------------------------
 
 
-async def stored_result(session: AsyncSession, plan: Plan) -> tuple[GeneratedContent, Result] | None:
-    """The reader's stored generation for this plan's key; None when there is none (or no reader)."""
+async def stored_result(
+    session: AsyncSession, plan: Plan, options: GenerateOptions
+) -> tuple[GeneratedContent, Result] | None:
+    """The reader's stored generation for this plan's key; None when there is none, it is older than the cache
+    retention (GENERATE_CACHE_DAYS), or there is no reader."""
     if plan.reader.user_id is None:
         return None
-    row = await repository.stored_generation(session, plan.reader.user_id, plan.cache_key)
+    max_age = timedelta(days=options.cache_days)
+    row = await repository.stored_generation(session, plan.reader.user_id, plan.cache_key, max_age)
     if row is None:
         return None
     result = Result(

@@ -7,6 +7,6 @@ pytest-asyncio could not run async tests or fixtures.
 from __future__ import annotations
 
 from tests.standins.openai_fixtures import openai_standin_server
-from tests.widget.browser.fixtures import browser, session, widget_server
+from tests.widget.browser.fixtures import browser, other_app, session, widget_server
 
-__all__ = ["browser", "openai_standin_server", "session", "widget_server"]
+__all__ = ["browser", "openai_standin_server", "other_app", "session", "widget_server"]

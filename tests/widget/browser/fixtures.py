@@ -1,14 +1,15 @@
 """Fixtures for the browser tests: one app under uvicorn for the package (demo on, the known book ingested at its
-own URL, the OpenAI stand-in as model, the generate stub), two other sites, chromium, and a watched page."""
+own URL, the OpenAI stand-in as model over real HTTP), apps of other settings on the same database when a test
+asks (no model, a tight quota), two other sites, chromium, and a watched page."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
@@ -21,7 +22,6 @@ from tests.book.known_book import ingest
 from tests.conftest import JWT_SECRET
 from tests.standins.openai_server import OpenAIStandIn
 from tests.widget.browser.chromium import CHROMIUM_ARGS, WAIT_MS, Watch, chromium_path, screenshot
-from tests.widget.browser.generate_stub import GenerateStub
 from tests.widget.browser.servers import LiveServer, StaticSite
 
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ class WidgetServer:
 
     url: str
     app: FastAPI
-    generate: GenerateStub
     model: OpenAIStandIn
     allowed: StaticSite  # an origin in FRONTEND_ORIGINS
     refused: StaticSite  # one that is not
@@ -86,12 +85,9 @@ def widget_server(
     workdir = tmp_path_factory.mktemp("widget")
     allowed, refused = StaticSite(), StaticSite()
     live = LiveServer()
-    settings = Settings(
-        app_env="test",
-        database_url=database_url,
-        jwt_secret=JWT_SECRET,
-        lectern_data_dir=workdir / "data",
-        lectern_demo=True,
+    settings = demo_settings(
+        database_url,
+        workdir,
         frontend_origins=allowed.origin,
         llm_base_url=openai_standin_server.base_url,
         llm_api_key=openai_standin_server.api_key,
@@ -100,16 +96,54 @@ def widget_server(
     )
     _ingest_in_a_thread(settings, workdir / "site", live.url)
     app = create_app(settings)
-    stub = GenerateStub()
-    stub.install(app)
     live.serve(app)
     try:
-        yield WidgetServer(live.url, app, stub, openai_standin_server, allowed, refused, libpq_url)
+        yield WidgetServer(live.url, app, openai_standin_server, allowed, refused, libpq_url)
     finally:
         live.stop()
         allowed.stop()
         refused.stop()
         _empty_tables(libpq_url)
+
+
+def demo_settings(database_url: str, workdir: Path, **overrides: Any) -> Settings:
+    """A demo app's settings on the test database; without an `llm_model` override it has no model."""
+    values: dict[str, Any] = {
+        "app_env": "test",
+        "database_url": database_url,
+        "jwt_secret": JWT_SECRET,
+        "lectern_data_dir": workdir / "data",
+        "lectern_demo": True,
+        "llm_model": None,
+    }
+    return Settings(**{**values, **overrides})
+
+
+OtherApp = Callable[..., str]
+
+
+@pytest.fixture(scope="package")
+def other_app(
+    widget_server: WidgetServer, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OtherApp]:
+    """Serves the demo book from an app of other settings (keyword overrides) on the same database: its URL.
+
+    Started on first use and kept for the package; the book and the readers are those of `widget_server`."""
+    started: dict[tuple[tuple[str, Any], ...], LiveServer] = {}
+
+    def serve(**overrides: Any) -> str:
+        key = tuple(sorted(overrides.items()))
+        if key not in started:
+            live = LiveServer()
+            live.serve(create_app(demo_settings(database_url, tmp_path_factory.mktemp("other-app"), **overrides)))
+            started[key] = live
+        return started[key].url
+
+    try:
+        yield serve
+    finally:
+        for live in started.values():
+            live.stop()
 
 
 @pytest.fixture(scope="package")
@@ -132,7 +166,6 @@ class Session:
 @pytest.fixture
 def session(browser: Browser, widget_server: WidgetServer, request: pytest.FixtureRequest) -> Iterator[Session]:
     """A fresh browser context (no stored tokens) on a watched page; a screenshot when the test ends."""
-    widget_server.generate.reset()
     widget_server.model.reset()
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     context.set_default_timeout(WAIT_MS)

@@ -71,6 +71,8 @@ export interface ChatRequest {
   conversation_id?: string;
   selected_text?: string;
   page_url?: string;
+  /** Set by chatStream(); chat() always sends false. */
+  stream?: boolean;
 }
 
 export interface ChatAnswer {
@@ -98,26 +100,90 @@ export interface SearchResult {
   source_path: string;
 }
 
+export type GenerateTask = "personalize" | "translate" | "summarize" | "explain" | "quiz";
+
 export interface GenerateRequest {
-  task: "personalize" | "translate";
-  /** The page: its id, slug or URL path (location.pathname). */
-  source: { page: string };
-  /** BCP 47 tag, for "translate". */
-  language?: string;
+  /** personalize (for the reader's profile and preferences), translate, summarize, explain (simpler), quiz. */
+  task: GenerateTask;
+  /** A page of the book (its id, route, doc id, source file, URL path such as location.pathname, or URL), or up
+   * to 20,000 characters of Markdown. */
+  source: { page: string } | { text: string };
+  /** Only this section (its heading anchor) and those under it. */
+  section?: string | null;
+  /** BCP 47 tag to write in (for "translate", the language to translate into); default: the reader's language. */
+  language?: string | null;
+  /** Default: the reader's preferred difficulty. */
+  level?: Level | null;
+  /** How many questions a quiz has (1 to 10, default 5). */
+  questions?: number;
+  /** Set by generateStream(); generate() always sends false. */
+  stream?: boolean;
+  /** Generate again even when a stored result fits (counts against the reader's quotas). */
+  refresh?: boolean;
 }
 
+export interface GeneratedSource {
+  /** null for a text the reader supplied. */
+  page_id: string | null;
+  title: string;
+  /** The page's address on the book's site; null for a supplied text. */
+  url: string | null;
+}
+
+/** The passage of the page that supports a quiz answer. */
+export interface QuizCitation {
+  /** null at the top of the page. */
+  heading: string | null;
+  anchor: string | null;
+  /** The section's address (page URL and #anchor); null for a supplied text. */
+  url: string | null;
+  /** The supporting sentence, as the page has it. */
+  quote: string;
+}
+
+export interface QuizQuestion {
+  question: string;
+  /** The choices, in the order to show them. */
+  options: string[];
+  /** Index of the right option in `options`, from 0. */
+  answer: number;
+  citation: QuizCitation;
+}
+
+export interface Quiz {
+  questions: QuizQuestion[];
+}
+
+/** The answer of POST /api/generate (the API's GeneratedContent). */
 export interface GeneratedPage {
-  /** Markdown: render it with renderMarkdown, never as HTML. */
+  /** Markdown: render it with renderMarkdown, never as HTML. For a quiz: the questions, then the answers. */
   content: string;
-  task: string;
-  source: { page_id: string; title: string; url: string };
+  /** The quiz as data; null for the other tasks. */
+  content_json: Quiz | null;
+  task: GenerateTask;
+  source: GeneratedSource;
+  /** The section's anchor, when one was asked for. */
+  section: string | null;
+  /** BCP 47 tag of the content ("und" when unknown). */
   language: string;
+  /** Set it on the element that shows `content`. */
   dir: "ltr" | "rtl";
-  mode: string;
+  mode: "llm" | "extractive";
+  /** True when this is the reader's stored result (no model was called). */
   cached: boolean;
+  /** null in extractive mode. */
   model: string | null;
   created_at: string;
+  /** Parts kept in the original because the model's version broke their structure, and similar notes. */
+  warnings: string[];
 }
+
+/** What generateStream() yields: for each part, "section" (its data as JSON text: index, total, heading,
+ * anchor) then its tokens; last, "done" with every field of the answer but `content` (the tokens joined). */
+export type GenerateStreamEvent =
+  | { type: "section"; data: string }
+  | { type: "token"; text: string }
+  | ({ type: "done" } & Omit<GeneratedPage, "content">);
 
 export interface BookPageSummary {
   id: string;
@@ -183,7 +249,7 @@ export class LecternClient {
   chatStream(request: ChatRequest, options?: Signal): AsyncGenerator<StreamEvent, void, undefined>;
   search(q: string, options?: { k?: number; locale?: string; prefix?: string } & Signal): Promise<{ results: SearchResult[] }>;
   generate(request: GenerateRequest, options?: Signal): Promise<GeneratedPage>;
-  generateStream(request: GenerateRequest, options?: Signal): AsyncGenerator<StreamEvent, void, undefined>;
+  generateStream(request: GenerateRequest, options?: Signal): AsyncGenerator<GenerateStreamEvent, void, undefined>;
   pages(options?: { locale?: string } & Signal): Promise<{ pages: BookPageSummary[] }>;
   page(reference: string, options?: { locale?: string } & Signal): Promise<BookPage>;
 }
@@ -218,7 +284,7 @@ export interface LecternChatEvents {
   "lectern-open": CustomEvent<null>;
   "lectern-close": CustomEvent<null>;
   "lectern-answer": CustomEvent<{ message_id: string | null; conversation_id: string | null; citations: Citation[] }>;
-  "lectern-generated": CustomEvent<{ task: string; language: string; dir: "ltr" | "rtl"; cached: boolean }>;
+  "lectern-generated": CustomEvent<{ task: GenerateTask; language: string; dir: "ltr" | "rtl"; cached: boolean }>;
   "lectern-signin": CustomEvent<{ user: User }>;
   "lectern-signout": CustomEvent<null>;
   "lectern-preferences": CustomEvent<Preferences>;

@@ -328,11 +328,21 @@ export class LecternClient {
     return this.#json("GET", `/api/search${query({ q, k, locale, prefix })}`, { signal });
   }
 
-  /** A page rewritten for the reader (task "personalize") or translated ("translate", with `language`). */
+  /**
+   * A page (or section, or text) made for the signed-in reader: task "personalize", "translate" (with
+   * `language`), "summarize", "explain" or "quiz". Answers {content (Markdown), content_json (a quiz's
+   * questions, else null), task, source: {page_id, title, url}, section, language, dir, mode, cached, model,
+   * created_at, warnings}.
+   */
   async generate(request, { signal } = {}) {
     return this.#json("POST", "/api/generate", { body: { ...request, stream: false }, signal });
   }
 
+  /**
+   * The same, read as it is written. Yields {type: "section", data} per part (data: JSON text of its index,
+   * total, heading and anchor), {type: "token", text} and finally {type: "done", ...} with every field of the
+   * answer but `content`; an `error` event is thrown as a LecternError.
+   */
   async *generateStream(request, { signal } = {}) {
     yield* this.#stream("/api/generate", { ...request, stream: true }, signal);
   }
