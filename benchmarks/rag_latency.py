@@ -23,6 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +169,11 @@ async def scale_run(
     async def extractive(query: str) -> None:
         async with database.read_session() as session:
             prepared = await prepare_answer(
-                session, ChatRequest(message=query), ReaderContext(), ChatOptions.from_settings(keyword)
+                session,
+                ChatRequest(message=query),
+                ReaderContext(),
+                ChatOptions.from_settings(keyword),
+                partial(search_passages, settings=keyword),
             )
         await write_answer(prepared, keyword)
 
@@ -176,7 +181,11 @@ async def scale_run(
         started = time.perf_counter()
         async with database.read_session() as session:
             prepared = await prepare_answer(
-                session, ChatRequest(message=query), ReaderContext(), ChatOptions.from_settings(llm)
+                session,
+                ChatRequest(message=query),
+                ReaderContext(),
+                ChatOptions.from_settings(llm),
+                partial(search_passages, settings=llm),
             )
 
         async def record(*_: object) -> None:

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 import lectern
@@ -110,15 +111,35 @@ def domain_of(name: str) -> str | None:
     return parts[1] if len(parts) > 1 and parts[0] == "lectern" and parts[1] in DOMAINS else None
 
 
-def test_no_domain_reaches_into_another_domains_service() -> None:
-    offenders = [
+def reaches_into_other_services(modules: Mapping[str, set[str]]) -> list[str]:
+    """DESIGN's rule: no domain imports another domain's service; a domain's routes may, to compose them."""
+    return [
         f"{name} imports {target}"
-        for name, (_, imports) in source_modules().items()
-        if (owner := domain_of(name))
+        for name, imports in modules.items()
+        if (owner := domain_of(name)) and not within(name, f"lectern.{owner}.routes")
         for target in imports
         if (other := domain_of(target)) and other != owner and within(target, f"lectern.{other}.service")
     ]
+
+
+def test_no_domain_reaches_into_another_domains_service() -> None:
+    offenders = reaches_into_other_services({name: imports for name, (_, imports) in source_modules().items()})
     assert not offenders, offenders
+
+
+def test_only_routes_may_compose_another_domains_service() -> None:
+    sources = {
+        "lectern.chat.routes": "from lectern.search import service as search\nfrom lectern.chat import service\n",
+        "lectern.chat.service": "from lectern.search.service import search_passages\n",
+        "lectern.chat.retrieval": "def later():\n    from lectern.search import service\n",
+        "lectern.chat.routes_helpers": "import lectern.search.service\n",
+        "lectern.chat.streaming": "from lectern.search import repository, schemas\nfrom lectern.chat import service\n",
+        "lectern.cli.ask": "from lectern.search.service import search_passages\n",  # not a domain: composes freely
+    }
+    modules = {name: imports_of(source, name) for name, source in sources.items()}
+
+    offenders = {line.partition(" imports ")[0] for line in reaches_into_other_services(modules)}
+    assert offenders == {"lectern.chat.service", "lectern.chat.retrieval", "lectern.chat.routes_helpers"}
 
 
 CREATE_APP = """

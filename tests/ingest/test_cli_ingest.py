@@ -42,6 +42,7 @@ def test_ingest_a_book_then_again(cli: Invoke, env: dict[str, str], book: Path, 
     assert first.exit_code == 0, first.output
     assert "2 new, 0 changed, 0 unchanged, 0 removed" in first.stdout
     assert "Wrote 2 pages: 2 chunks written, 0 deleted." in first.stdout
+    assert "Embedded no chunks: EMBEDDINGS is none, so search and chat use keywords only." in first.stdout
     assert count(clean_database, "book_pages") == 2
 
     again = cli("ingest", str(book), "--base-url", "https://book.example", env=env)

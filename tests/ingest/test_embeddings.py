@@ -235,8 +235,13 @@ def test_the_cli_refuses_a_mismatch_in_one_line_and_reembeds(
         "EMBEDDINGS_MODEL": MODEL,
         "EMBEDDINGS_DIMENSIONS": "64",
     }
-    assert cli("ingest", str(SITE), env=env).exit_code == 1  # the site's broken page; the rest is indexed
+    first = cli("ingest", str(SITE), env=env)
+    assert first.exit_code == 1  # the site's broken page; the rest is indexed
     assert rows(clean_database, "SELECT count(*) FROM book_chunks WHERE embedding IS NULL") == [(0,)]
+    chunks = len(rows(clean_database, "SELECT id FROM book_chunks"))
+    assert f"Embedded {chunks} chunks (7 pages) with openai:{MODEL}." in first.stdout
+    again = cli("ingest", str(SITE), env=env)
+    assert f"Embedded 0 chunks (0 pages) with openai:{MODEL}." in again.stdout
 
     refused = cli("ingest", str(SITE), env={**env, "EMBEDDINGS_DIMENSIONS": "32"})
 

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lectern.db.session import Database
+from lectern.ingest import index
 from lectern.ingest.chunking import chunk_page
 from lectern.ingest.index import IngestOptions, ingest_book, plan_ingest, search_config
 from lectern.ingest.tree import BadFile, read_tree
@@ -134,6 +135,101 @@ async def test_an_unchanged_page_costs_nothing(engine: AsyncEngine, clean_databa
     assert (again.pages_written, again.chunks_written, again.chunks_deleted) == (0, 0, 0)
     assert chunk_state(clean_database) == before
     assert rows(clean_database, "SELECT id, xmin::text, updated_at FROM book_pages ORDER BY id") == pages_before
+
+
+async def test_an_unchanged_page_is_neither_parsed_nor_chunked(
+    engine: AsyncEngine, clean_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await ingest_book(engine, SITE, OPTIONS)
+    parsed: list[str] = []
+    chunked: list[str] = []
+    parse_file, chunk = index.parse_file, index.chunk_page
+
+    def counting_parse(file: Any, **options: Any) -> Any:
+        parsed.append(file.source_path)
+        return parse_file(file, **options)
+
+    def counting_chunk(page: Any, **options: Any) -> Any:
+        chunked.append(page.title)
+        return chunk(page, **options)
+
+    monkeypatch.setattr(index, "parse_file", counting_parse)
+    monkeypatch.setattr(index, "chunk_page", counting_chunk)
+
+    again = await ingest_book(engine, SITE, OPTIONS)
+
+    assert list(again.plan.unchanged) == SITE_PAGES
+    # Only files that have no stored row are parsed again: the broken one, the draft, the unlisted one.
+    assert parsed == ["docs/02-guides/draft-notes.md", "docs/02-guides/writing-docs.md", BROKEN.path]
+    assert chunked == []
+
+
+@pytest.mark.parametrize(
+    ("relative", "text", "changed"),
+    [
+        (
+            "docs/01-getting-started/_category_.json",
+            '{"label": "First steps"}',
+            [
+                "docs/01-getting-started/01-install.mdx",
+                "docs/01-getting-started/02-configure.md",
+                # The translation takes its folder's label from the source tree's category file.
+                "i18n/fr/docusaurus-plugin-content-docs/current/01-getting-started/01-install.mdx",
+            ],
+        ),
+        (
+            "i18n/fr/docusaurus-plugin-content-docs/current.json",
+            "{}",
+            [
+                "i18n/fr/docusaurus-plugin-content-docs/current/01-getting-started/01-install.mdx",
+                "i18n/fr/docusaurus-plugin-content-docs/current/intro.md",
+            ],
+        ),
+        (
+            "docs/intro.md",
+            (SITE / "docs/intro.md").read_text(encoding="utf-8") + "\nOne more line.\n",
+            ["docs/intro.md"],
+        ),
+    ],
+)
+async def test_a_page_changes_with_its_bytes_or_the_files_around_it(
+    engine: AsyncEngine, clean_database: str, site: Path, relative: str, text: str, changed: list[str]
+) -> None:
+    await ingest_book(engine, site, OPTIONS)
+    write(site, relative, text)
+
+    plan = await plan_ingest(engine, site, OPTIONS)
+
+    assert [page.source.source_path for page in plan.changed] == changed
+    assert sorted([*plan.unchanged, *changed]) == SITE_PAGES
+
+
+async def test_a_new_chunk_size_rewrites_every_page_a_new_locale_its_own(
+    engine: AsyncEngine, clean_database: str
+) -> None:
+    await ingest_book(engine, SITE, OPTIONS)
+
+    resized = await plan_ingest(engine, SITE, IngestOptions(base_url=BASE, target_chars=600))
+    relocated = await plan_ingest(engine, SITE, IngestOptions(base_url=BASE, locale="en-GB"))
+
+    assert len(resized.changed) == len(SITE_PAGES)
+    # The docs folder becomes en-GB pages (new rows); the French translations are shaped exactly as before.
+    assert {page.row.locale for page in relocated.new} == {"en-GB"} and len(relocated.new) == len(SITE_PAGES) - 2
+    assert (relocated.changed, list(relocated.unchanged)) == ((), SITE_PAGES[-2:])
+
+
+async def test_pages_stored_under_another_fingerprint_are_rewritten_once(
+    engine: AsyncEngine, clean_database: str
+) -> None:
+    await ingest_book(engine, SITE, OPTIONS)
+    # Pages hashed by an earlier version of this code (or anything else) miss once, then are unchanged.
+    rows(clean_database, "UPDATE book_pages SET content_hash = md5(content_hash) RETURNING id")
+
+    upgraded = await ingest_book(engine, SITE, OPTIONS)
+    again = await ingest_book(engine, SITE, OPTIONS)
+
+    assert len(upgraded.plan.changed) == upgraded.pages_written == len(SITE_PAGES)
+    assert list(again.plan.unchanged) == SITE_PAGES
 
 
 async def test_a_changed_page_alone_is_replaced_in_one_transaction(

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from lectern.ingest.tree import BadFile, BookTree, SourcePage, page_url, read_tree
+from lectern.ingest.tree import BadFile, BookTree, SourcePage, page_url, parse_file, read_tree, scan_tree
 
 SITE = Path(__file__).parent / "fixtures" / "site"
+BROKEN_PATH = "docs/broken-front-matter.md"
+DRAFT_PATH = "docs/02-guides/draft-notes.md"
 
 
 @pytest.fixture(scope="module")
@@ -211,3 +213,28 @@ def test_any_folder_of_markdown(tmp_path: Path) -> None:
 def test_a_missing_root_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(NotADirectoryError):
         read_tree(tmp_path / "missing")
+
+
+def test_scanning_reads_every_file_and_parses_none(book: BookTree) -> None:
+    scan = scan_tree(SITE)
+    files = {file.source_path: file for file in scan.files}
+
+    # The broken and the draft page are bytes like any other until parsed.
+    assert scan.failures == ()
+    assert list(files) == sorted([*(page.source_path for page in book.pages), BROKEN_PATH, DRAFT_PATH])
+    assert files["docs/intro.md"].data == (SITE / "docs/intro.md").read_bytes()
+    assert parse_file(files[BROKEN_PATH]) == book.failures[0]
+    assert parse_file(files[DRAFT_PATH]) is None
+    assert parse_file(files["docs/intro.md"]) == by_path(book)["docs/intro.md"]
+
+
+def test_pages_share_surroundings_only_with_the_same_category_and_translation_files() -> None:
+    surroundings = {file.source_path: file.surroundings for file in scan_tree(SITE).files}
+    french = "i18n/fr/docusaurus-plugin-content-docs/current/"
+
+    assert (
+        surroundings["docs/01-getting-started/01-install.mdx"]
+        == surroundings["docs/01-getting-started/02-configure.md"]
+    )
+    assert len({surroundings[path] for path in ("docs/intro.md", "docs/02-guides/index.md", f"{french}intro.md")}) == 3
+    assert surroundings[f"{french}01-getting-started/01-install.mdx"] != surroundings[f"{french}intro.md"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -24,6 +25,7 @@ from lectern.chat.streaming import answer_events
 from lectern.db.models import Preferences, Profile
 from lectern.profiles import repository as profiles
 from lectern.profiles.schemas import PreferencesRead, ProfileRead
+from lectern.search import service as search
 from lectern.web.deps import DatabaseDep, SessionDep, SettingsDep
 from lectern.web.openapi import problem_responses
 from lectern.web.sse import EVENT_STREAM, EventStream
@@ -125,8 +127,11 @@ async def chat(
     async with database.reader() as connection:
         await quotas.charge_question(connection, settings, user_id, address)
         reader = await _reader(connection, user_id)
+    options = service.ChatOptions.from_settings(settings)
+    # Chat cites what search ranks (keywords, fused with vectors when embeddings are on), composed here.
+    search_book = partial(search.search_passages, settings=settings)
     async with database.read_session() as session:
-        prepared = await service.prepare_answer(session, body, reader, service.ChatOptions.from_settings(settings))
+        prepared = await service.prepare_answer(session, body, reader, options, search_book)
 
     async def record(prepared: service.PreparedAnswer, reply: service.Reply) -> None:
         async with database.session() as session:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lectern.chat import extractive, repository
 from lectern.chat.citations import keep_known_markers
 from lectern.chat.prompts import MAX_TOKENS, QuotedPassage, Turn, grounded_messages
-from lectern.chat.retrieval import Passage, Question, retrieve_passages
+from lectern.chat.retrieval import BookSearch, Passage, Question, retrieve_passages
 from lectern.chat.schemas import (
     ChatAnswer,
     ChatRequest,
@@ -132,9 +132,9 @@ async def _extractive_sentences(
 
 
 async def prepare_answer(
-    session: AsyncSession, request: ChatRequest, reader: ReaderContext, options: ChatOptions
+    session: AsyncSession, request: ChatRequest, reader: ReaderContext, options: ChatOptions, search: BookSearch
 ) -> PreparedAnswer:
-    """Check the conversation, retrieve the passages, build the prompt and the extractive fallback (reads only)."""
+    """Check the conversation, retrieve passages with `search`, build the prompt and the extractive fallback."""
     history = await _history(session, request, reader, options)
     question = Question(
         text=request.message,
@@ -143,7 +143,7 @@ async def prepare_answer(
         previous_question=history[-1].question if history else None,
         language=reader.language,
     )
-    passages = await retrieve_passages(session, question, options.passages)
+    passages = await retrieve_passages(session, question, options.passages, search)
     citations = [_citation(number, passage) for number, passage in enumerate(passages, start=1)]
     quoted = [
         QuotedPassage(c.id, p.chunk.title, p.chunk.heading_path, p.chunk.url, p.chunk.body)

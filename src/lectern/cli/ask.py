@@ -35,18 +35,23 @@ def ask(
         raise CommandError(f"Ask a question of 1 to {MAX_MESSAGE_CHARS} characters.") from None
 
     async def answer(engine: AsyncEngine) -> ChatAnswer:
+        from functools import partial
+
         from sqlalchemy.ext.asyncio import AsyncSession
 
         from lectern.chat import service
         from lectern.chat.schemas import ReaderContext
         from lectern.llm import close_clients
+        from lectern.search.service import search_passages
         from lectern.settings import get_settings
 
         settings = get_settings()
+        # The passages POST /api/chat would cite: search's ranking, fused with vectors when embeddings are on.
+        search_book = partial(search_passages, settings=settings)
         try:
             async with AsyncSession(engine) as session:
                 options = service.ChatOptions.from_settings(settings)
-                prepared = await service.prepare_answer(session, request, ReaderContext(), options)
+                prepared = await service.prepare_answer(session, request, ReaderContext(), options, search_book)
             with console.status("Answering…"):
                 reply = await service.write_answer(prepared, settings)
             return service.chat_answer(prepared, reply)

@@ -128,6 +128,13 @@ def _print_report(report: IngestReport, root: Path, options: IngestOptions) -> N
             f"{report.chunks_deleted} deleted.",
             highlight=False,
         )
+        console.print(_embedding_summary(report), highlight=False, markup=False)
+
+
+def _embedding_summary(report: IngestReport) -> str:
+    if report.embedding_model is None:
+        return "Embedded no chunks: EMBEDDINGS is none, so search and chat use keywords only."
+    return f"Embedded {report.chunks_embedded} chunks ({report.pages_embedded} pages) with {report.embedding_model}."
 
 
 def _print_paths(plan: IngestPlan) -> None:

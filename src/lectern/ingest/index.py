@@ -1,5 +1,8 @@
 """Keep the book index in step with a docs tree: plan what changed since the last run, then write it.
 
+A page is unchanged when the hash of its raw bytes and of everything else that shapes it (surrounding category
+files, addresses, locale, chunk size, this code's version) matches the stored one: it is neither parsed nor chunked.
+
 Each new or changed page is written in its own transaction (page row and whole chunk set together, with their
 vectors when an embeddings model is configured), so a reader sees either the old page or the new one, and one bad
 page cannot undo the others. Vectors are computed before that transaction opens, a batch of pages at a time.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lectern.ingest import store, vectors
 from lectern.ingest.chunking import DEFAULT_TARGET_CHARS, Chunk, chunk_page
+from lectern.ingest.markdown import DEFAULT_KEPT_COMPONENTS
 from lectern.ingest.store import PageRow, PageVectors, StoredPage
-from lectern.ingest.tree import BadFile, SourcePage, page_url, read_tree
+from lectern.ingest.tree import BadFile, PageFile, SourcePage, page_url, parse_file, scan_tree
 from lectern.llm.embeddings import Embedder
 from lectern.settings import get_settings
 
-# Bump when what is stored per page changes (columns, analysis, chunking): every page is rewritten once.
-INDEX_FORMAT = "1"
+# Bump when what is stored per page changes (parsing, chunking, analysis, columns): every page is rewritten once.
+INDEX_FORMAT = "2"
 
 # PostgreSQL text search configurations by language; any other language is indexed with 'simple'
 # (lower-cased words, no stemming, no stopword list: BM25's IDF then keeps frequent words cheap).
@@ -100,6 +105,7 @@ class IngestReport:
     chunks_deleted: int = 0
     pages_embedded: int = 0  # pages whose chunks got vectors (written or unchanged but without vectors)
     chunks_embedded: int = 0
+    embedding_model: str | None = None  # the model that made them; None when no embedder is configured
     failures: list[BadFile] = field(default_factory=list)
 
     @property
@@ -125,42 +131,66 @@ async def ingest_book(
 
 
 async def plan_ingest(engine: AsyncEngine, root: Path, options: IngestOptions) -> IngestPlan:
-    """Read the tree and compare each page's content hash with the index; writes nothing."""
-    tree = await asyncio.to_thread(
-        read_tree, root, default_locale=options.locale, include_drafts=options.include_drafts
-    )
+    """Read the tree and compare each page's fingerprint with the index; parses only what changed, writes nothing."""
     async with AsyncSession(engine) as session:
         stored = {(page.locale, page.source_path): page for page in await store.stored_pages(session, options.book)}
+    return await asyncio.to_thread(_plan, root, options, stored)
+
+
+def _plan(root: Path, options: IngestOptions, stored: dict[tuple[str, str], StoredPage]) -> IngestPlan:
+    scan = scan_tree(root, default_locale=options.locale)
     new: list[PlannedPage] = []
     changed: list[PlannedPage] = []
-    unchanged: list[str] = []
     unchanged_pages: list[StoredPage] = []
     unlisted: list[str] = []
-    for source in tree.pages:
-        if source.page.unlisted:
-            unlisted.append(source.source_path)
+    failures = list(scan.failures)
+    for file in scan.files:
+        key = (file.locale, file.source_path)
+        fingerprint = page_fingerprint(file, options)
+        before = stored.get(key)
+        # Only a page that parsed, was listed and stored has a row: the same fingerprint gives the same rows.
+        if before is not None and before.content_hash == fingerprint:
+            unchanged_pages.append(stored.pop(key))
             continue
-        planned = PlannedPage(source, page_row(source, options))
-        before = stored.pop((source.locale, source.source_path), None)
-        if before is None:
-            new.append(planned)
-        elif before.content_hash != planned.row.content_hash:
-            changed.append(planned)
-        else:
-            unchanged.append(source.source_path)
-            unchanged_pages.append(before)
+        source = parse_file(file, include_drafts=options.include_drafts)
+        if isinstance(source, BadFile):
+            failures.append(source)
+        elif source is not None and source.page.unlisted:
+            unlisted.append(source.source_path)
+        elif source is not None:
+            planned = PlannedPage(source, page_row(source, options, fingerprint))
+            (new if stored.pop(key, None) is None else changed).append(planned)
     # A file that failed to read keeps its last good version: a typo must not remove a page from search.
-    failed = {failure.path for failure in tree.failures}
+    failed = {failure.path for failure in failures}
     removed = [page for page in stored.values() if page.source_path not in failed]
     return IngestPlan(
         new=tuple(new),
         changed=tuple(changed),
-        unchanged=tuple(unchanged),
+        unchanged=tuple(page.source_path for page in unchanged_pages),
         removed=tuple(sorted(removed, key=lambda page: (page.source_path, page.locale))),
         unlisted=tuple(unlisted),
-        failures=tree.failures,
+        failures=tuple(sorted(failures)),
         unchanged_pages=tuple(unchanged_pages),
     )
+
+
+def page_fingerprint(file: PageFile, options: IngestOptions) -> str:
+    """SHA-256 of everything that shapes a page's stored rows, taken before parsing: its bytes and surroundings."""
+    shape = [
+        INDEX_FORMAT,
+        file.source_path,  # the route, doc id and number prefixes come from the file's folders and name
+        file.locale,
+        file.translated,
+        file.surroundings,
+        options.base_url,
+        options.route_base,
+        options.target_chars,
+        options.include_drafts,
+        sorted(DEFAULT_KEPT_COMPONENTS),
+    ]
+    fingerprint = hashlib.sha256(json.dumps(shape).encode("utf-8") + b"\0")
+    fingerprint.update(file.data)
+    return fingerprint.hexdigest()
 
 
 async def apply_plan(
@@ -185,6 +215,7 @@ async def apply_plan(
         # Even with nothing to write: the configuration and the index must agree, or search misses vectors.
         async with AsyncSession(engine) as session:
             check = await vectors.IndexCheck.of(session, model)
+        report.embedding_model = model.model
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     for group in _groups(plan.writes, options, model):
         made: list[PageVectors | None] = [None] * len(group)
@@ -261,15 +292,9 @@ async def _write_page(
     return write.chunks_written
 
 
-def page_row(source: SourcePage, options: IngestOptions) -> PageRow:
-    """The `book_pages` row for a page read from the tree."""
+def page_row(source: SourcePage, options: IngestOptions, fingerprint: str) -> PageRow:
+    """The `book_pages` row for a page read from the tree; `fingerprint` is its `page_fingerprint`."""
     url = page_url(source, base_url=options.base_url, route_base=options.route_base)
-    config = search_config(source.locale)
-    fingerprint = hashlib.sha256()
-    # Everything that shapes the stored rows: the same hash means there is nothing to rewrite.
-    for part in (INDEX_FORMAT, source.page.content_hash, source.doc_id, source.route, url, config):
-        fingerprint.update(part.encode("utf-8") + b"\0")
-    fingerprint.update(str(options.target_chars).encode("ascii"))
     return PageRow(
         book=options.book,
         locale=source.locale,
@@ -279,8 +304,8 @@ def page_row(source: SourcePage, options: IngestOptions) -> PageRow:
         route=source.route,
         url=url,
         description=source.page.description,
-        search_config=config,
-        content_hash=fingerprint.hexdigest(),
+        search_config=search_config(source.locale),
+        content_hash=fingerprint,
     )
 
 

@@ -1,16 +1,19 @@
 """Walk a Docusaurus site or docs folder into parsed pages with routes, locales and category labels.
 
-Bad files are reported with their path and a reason while the rest of the tree is read.
+Walking and parsing are two steps: `scan_tree` reads every file's bytes (cheap), `parse_file` does the costly
+Markdown work, so an ingest can skip the pages whose bytes and surroundings have not changed. Bad files are
+reported with their path and a reason while the rest of the tree is read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote
@@ -54,11 +57,34 @@ class SourcePage:
     position: float | None  # sidebar_position, else the file's number prefix
 
 
+@dataclass(frozen=True)
+class PageFile:
+    """A Markdown file found in the tree, read but not parsed: its bytes and everything around it."""
+
+    path: Path
+    source_path: str  # relative to the root, with '/' separators
+    folders: tuple[str, ...]  # raw folder names from the content root down to the file
+    locale: str
+    translated: bool
+    categories: tuple[str, ...]  # labels of the enclosing folders, outermost first
+    surroundings: str  # SHA-256 of the category and translation files that apply to this page
+    data: bytes = field(repr=False)
+
+
 class BadFile(NamedTuple):
     """A file that could not be read, and why."""
 
     path: str
     reason: str
+
+
+@dataclass(frozen=True)
+class TreeScan:
+    """Every page file under a root, read but not parsed, with the folder categories and the files that failed."""
+
+    files: tuple[PageFile, ...]
+    categories: tuple[Category, ...]
+    failures: tuple[BadFile, ...]
 
 
 @dataclass(frozen=True)
@@ -78,18 +104,61 @@ def read_tree(
     kept_components: frozenset[str] = DEFAULT_KEPT_COMPONENTS,
 ) -> BookTree:
     """Read every Markdown/MDX page under `root`, a Docusaurus site or any folder of Markdown."""
+    scan = scan_tree(root, default_locale=default_locale)
+    pages: list[SourcePage] = []
+    failures = list(scan.failures)
+    for file in scan.files:
+        parsed = parse_file(file, include_drafts=include_drafts, kept_components=kept_components)
+        if isinstance(parsed, BadFile):
+            failures.append(parsed)
+        elif parsed is not None:
+            pages.append(parsed)
+    return BookTree(pages=tuple(pages), categories=scan.categories, failures=tuple(sorted(failures)))
+
+
+def scan_tree(root: Path, *, default_locale: str = "en") -> TreeScan:
+    """Find and read every Markdown/MDX file under `root` without parsing it, in source path order."""
     if not root.is_dir():
         raise NotADirectoryError(f"{root} is not a folder")
-    reader = _TreeReader(root, kept_components, include_drafts)
+    reader = _TreeReader(root)
     roots = _content_roots(root, default_locale)
     for content_root, locale in roots:
         # Category files are read from the source tree only; translations relabel them (current.json).
         is_source = content_root == roots[0][0]
         reader.read(content_root, locale, translated=locale != default_locale, is_source=is_source)
-    return BookTree(
-        pages=tuple(sorted(reader.pages, key=lambda page: page.source_path)),
+    return TreeScan(
+        files=tuple(sorted(reader.files, key=lambda file: file.source_path)),
         categories=tuple(sorted(reader.categories.values(), key=lambda category: category.source_path)),
         failures=tuple(sorted(reader.failures)),
+    )
+
+
+def parse_file(
+    file: PageFile, *, include_drafts: bool = False, kept_components: frozenset[str] = DEFAULT_KEPT_COMPONENTS
+) -> SourcePage | BadFile | None:
+    """Parse one scanned file: its page, why it cannot be read, or None for a draft left out."""
+    try:
+        text = file.data.decode("utf-8-sig")
+        page = parse_page(text, file_stem=file.path.stem, kept_components=kept_components)
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start]
+        return BadFile(file.source_path, f"not valid UTF-8: byte 0x{byte:02x} at offset {exc.start}")
+    except FrontMatterError as exc:
+        return BadFile(file.source_path, str(exc))
+    if page.draft and not include_drafts:
+        return None
+    strip_prefixes = page.front_matter.get("parse_number_prefixes") is not False
+    folder_names = tuple(split_number_prefix(name)[0] if strip_prefixes else name for name in file.folders)
+    prefix = split_number_prefix(file.path.stem)[1] if strip_prefixes else None
+    return SourcePage(
+        page=page,
+        source_path=file.source_path,
+        doc_id="/".join((*folder_names, page.doc_id)),
+        route=_route(page, file.path.stem, file.folders, folder_names),
+        locale=file.locale,
+        translated=file.translated,
+        categories=file.categories,
+        position=page.sidebar_position if page.sidebar_position is not None else prefix,
     )
 
 
@@ -118,16 +187,15 @@ def _content_roots(root: Path, default_locale: str) -> list[tuple[Path, str]]:
 
 
 class _TreeReader:
-    def __init__(self, root: Path, kept_components: frozenset[str], include_drafts: bool) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root
-        self.kept_components = kept_components
-        self.include_drafts = include_drafts
-        self.pages: list[SourcePage] = []
+        self.files: list[PageFile] = []
         self.categories: dict[tuple[str, ...], Category] = {}  # default-locale folders, by raw parts
+        self.category_digests: dict[tuple[str, ...], bytes] = {}  # the same folders' category file hashes
         self.failures: list[BadFile] = []
 
     def read(self, content_root: Path, locale: str, *, translated: bool, is_source: bool) -> None:
-        labels = {} if is_source else self._translated_labels(content_root)
+        labels, translation_digest = ({}, b"") if is_source else self._translated_labels(content_root)
         for directory, dir_names, file_names in os.walk(content_root):
             here = Path(directory)
             folders = here.relative_to(content_root).parts
@@ -135,10 +203,18 @@ class _TreeReader:
             if folders and is_source:
                 self._read_category(here, folders)
             trail = tuple(self._folder_label(folders[: depth + 1], labels) for depth in range(len(folders)))
+            surroundings = self._surroundings(folders, translation_digest)
             for name in sorted(file_names):
                 path = here / name
                 if path.suffix.lower() in MARKDOWN_SUFFIXES and not name.startswith(("_", ".")):
-                    self._read_page(path, folders, locale, translated, trail)
+                    self._read_file(path, folders, locale, translated, trail, surroundings)
+
+    def _surroundings(self, folders: tuple[str, ...], translation_digest: bytes) -> str:
+        """One hash of the files that shape the pages of a folder besides their own: category and translation files."""
+        digest = hashlib.sha256(translation_digest)
+        for depth in range(len(folders)):
+            digest.update(self.category_digests.get(folders[: depth + 1], b"-"))
+        return digest.hexdigest()
 
     def _walks_into(self, path: Path) -> bool:
         """Skip partials (`_`), hidden and dependency folders, and the i18n tree inside the root."""
@@ -150,67 +226,57 @@ class _TreeReader:
     def _relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
-    def _read_page(
-        self, path: Path, folders: tuple[str, ...], locale: str, translated: bool, trail: tuple[str, ...]
+    def _read_file(
+        self,
+        path: Path,
+        folders: tuple[str, ...],
+        locale: str,
+        translated: bool,
+        trail: tuple[str, ...],
+        surroundings: str,
     ) -> None:
         source_path = self._relative(path)
         try:
-            text = path.read_bytes().decode("utf-8-sig")
-            page = parse_page(text, file_stem=path.stem, kept_components=self.kept_components)
-        except UnicodeDecodeError as exc:
-            byte = exc.object[exc.start]
-            reason = f"not valid UTF-8: byte 0x{byte:02x} at offset {exc.start}"
-            self.failures.append(BadFile(source_path, reason))
-            return
-        except (FrontMatterError, OSError) as exc:
+            data = path.read_bytes()
+        except OSError as exc:
             self.failures.append(BadFile(source_path, str(exc)))
             return
-        if page.draft and not self.include_drafts:
-            return
-        strip_prefixes = page.front_matter.get("parse_number_prefixes") is not False
-        folder_names = tuple(split_number_prefix(name)[0] if strip_prefixes else name for name in folders)
-        prefix = split_number_prefix(path.stem)[1] if strip_prefixes else None
-        self.pages.append(
-            SourcePage(
-                page=page,
-                source_path=source_path,
-                doc_id="/".join((*folder_names, page.doc_id)),
-                route=_route(page, path.stem, folders, folder_names),
-                locale=locale,
-                translated=translated,
-                categories=trail,
-                position=page.sidebar_position if page.sidebar_position is not None else prefix,
-            )
-        )
+        self.files.append(PageFile(path, source_path, folders, locale, translated, trail, surroundings, data))
 
     def _read_category(self, folder: Path, folders: tuple[str, ...]) -> None:
         label, position = split_number_prefix(folders[-1])
         category = Category(self._relative(folder), label, position, None)
+        digest = hashlib.sha256()
         for file_name in _CATEGORY_FILES:
             path = folder / file_name
             if path.is_file():
                 try:
-                    category = _category_from_file(path, category)
+                    data = path.read_bytes()
+                    digest.update(file_name.encode() + b"\0" + data)
+                    category = _category_from_file(path, data, category)
                 except (ValueError, OSError) as exc:  # ValueError covers bad UTF-8 and bad JSON
                     self.failures.append(BadFile(self._relative(path), f"invalid category file: {exc}"))
                 break
         self.categories[folders] = category
+        self.category_digests[folders] = digest.digest()
 
     def _folder_label(self, folders: tuple[str, ...], translations: Mapping[str, str]) -> str:
         category = self.categories.get(folders)
         label = category.label if category else split_number_prefix(folders[-1])[0]
         return translations.get(label, label)
 
-    def _translated_labels(self, content_root: Path) -> dict[str, str]:
-        """Category labels translated in `i18n/<locale>/docusaurus-plugin-content-docs/current.json`."""
+    def _translated_labels(self, content_root: Path) -> tuple[dict[str, str], bytes]:
+        """Category labels translated in `i18n/<locale>/docusaurus-plugin-content-docs/current.json`, and its hash."""
         path = content_root.parent / f"{content_root.name}.json"
         if not path.is_file():
-            return {}
+            return {}, b""
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).digest()
         try:
-            messages = json.loads(path.read_text(encoding="utf-8"))
+            messages = json.loads(data.decode("utf-8"))
         except ValueError as exc:
             self.failures.append(BadFile(self._relative(path), f"invalid translation file: {exc}"))
-            return {}
+            return {}, digest
         labels: dict[str, str] = {}
         for key, entry in messages.items() if isinstance(messages, dict) else ():
             _, found, label = key.partition(".category.")
@@ -218,11 +284,11 @@ class _TreeReader:
                 message = entry.get("message")
                 if isinstance(message, str):
                     labels[label] = message
-        return labels
+        return labels, digest
 
 
-def _category_from_file(path: Path, default: Category) -> Category:
-    text = path.read_text(encoding="utf-8")
+def _category_from_file(path: Path, raw: bytes, default: Category) -> Category:
+    text = raw.decode("utf-8")
     data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
     if data is None:
         return default
