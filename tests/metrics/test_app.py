@@ -145,3 +145,11 @@ def test_the_recorder_and_the_app_import_no_sqlalchemy() -> None:
     probe = "import sys, json, lectern.app; print(json.dumps([m for m in sys.modules if m.startswith('sqlalchemy')]))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(done.stdout) == []
+
+
+def test_flush_interval_and_retention_come_from_the_settings(make_settings: Any) -> None:
+    default = create_app(make_settings()).state.metrics
+    chosen = create_app(make_settings(metrics_flush_seconds=30, metrics_retention_days=3)).state.metrics
+
+    assert (default.flush_seconds, default.retention_days) == (10, 14)
+    assert (chosen.flush_seconds, chosen.retention_days) == (30, 3)

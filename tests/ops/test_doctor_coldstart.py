@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lectern.deploy.coldstart import read_importtime
+from lectern.deploy.preflight import BUNDLE_LIMIT_BYTES
 from lectern.ops.doctor.coldstart import check_cold_start, heavy_at_start
 
 
@@ -72,6 +73,28 @@ def test_an_entrypoint_without_an_app_fails(tmp_path: Path) -> None:
 def test_no_entrypoint_is_a_warning(tmp_path: Path) -> None:
     report = check_cold_start(tmp_path)
     assert report.status == "warn" and report.summary == f"not checked: no api/index.py in {tmp_path}"
+
+
+def test_a_bundle_over_vercels_limit_fails_and_says_how_to_shrink_it(tmp_path: Path) -> None:
+    root = project(tmp_path, {"api/index.py": "app = object()\n"})
+    with (root / "api" / "model.bin").open("wb") as big:  # sparse: no disk is used, yet it counts in full
+        big.truncate(BUNDLE_LIMIT_BYTES + 1)
+
+    report = check_cold_start(root)
+
+    assert report.status == "fail"
+    assert report.facts["bundle"]["status"] == "fail"
+    assert any(line.startswith("bundle: ") and "uncompressed of the 225" in line for line in report.details)
+    assert report.fixes[-1].startswith("shrink the bundle: drop packages the API does not import")
+
+
+def test_a_bundle_within_the_limit_is_not_a_failure(tmp_path: Path) -> None:
+    root = project(tmp_path, {"api/index.py": "app = object()\n"})
+
+    report = check_cold_start(root)
+
+    assert report.status != "fail" and report.facts["bundle"]["status"] in ("pass", "warn")
+    assert not any(fix.startswith("shrink the bundle") for fix in report.fixes)
 
 
 IMPORTTIME = """\

@@ -20,19 +20,16 @@ from tests.web.fixtures import ClientFactory
 
 MAX_GZIPPED_BYTES = 30 * 1024
 OTHER_SITE = "https://some-other-site.example"
+BOOK_SITE = "https://book.example.org"
 
 
-async def test_versioned_script_is_immutable_and_loadable_from_any_site(client: AsyncClient) -> None:
+async def test_versioned_script_is_immutable_and_pinned_by_its_hash(client: AsyncClient) -> None:
     assets = widget_assets()
-    response = await client.get(assets.path(BUNDLE), headers={"Origin": OTHER_SITE})
+    response = await client.get(assets.path(BUNDLE))
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/javascript; charset=utf-8"
     assert response.headers["cache-control"] == IMMUTABLE
-    assert response.headers["cross-origin-resource-policy"] == "cross-origin"
-    # Module scripts are fetched with CORS; the file is public and holds no secret.
-    assert response.headers["access-control-allow-origin"] == "*"
-    assert "access-control-allow-credentials" not in response.headers
     assert response.headers["x-content-type-options"] == "nosniff"
     csp = csp_directives(response.headers["content-security-policy"])
     assert csp["default-src"] == ["'none'"] and "sandbox" in csp
@@ -41,12 +38,39 @@ async def test_versioned_script_is_immutable_and_loadable_from_any_site(client: 
     assert assets.files[BUNDLE].integrity == f"sha384-{digest}"
 
 
-async def test_listed_origin_gets_its_own_origin_back(make_client: ClientFactory) -> None:
-    client = await make_client(frontend_origins="https://book.example.org")
-    response = await client.get("/widget/lectern.js", headers={"Origin": "https://book.example.org"})
+async def test_a_listed_origin_may_load_the_script_and_gets_its_own_origin_back(make_client: ClientFactory) -> None:
+    client = await make_client(frontend_origins=BOOK_SITE)
+    for path in ("/widget/lectern.js", widget_assets().path(BUNDLE)):
+        response = await client.get(path, headers={"Origin": BOOK_SITE})
 
-    assert response.headers["access-control-allow-origin"] == "https://book.example.org"
+        assert response.headers["access-control-allow-origin"] == BOOK_SITE, path
+        # Caches must keep one answer per origin: another site must not get this one's allowance.
+        assert "origin" in response.headers["vary"].lower()
+
+
+@pytest.mark.parametrize("name", [BUNDLE, "lectern-client.js", "lectern-client.d.ts", "demo.css", "lectern.svg"])
+async def test_an_unlisted_origin_is_not_allowed_any_file(make_client: ClientFactory, name: str) -> None:
+    """No CORS allowance, so the browser refuses the module; CORP same-origin refuses no-CORS loads too."""
+    client = await make_client(frontend_origins=BOOK_SITE)
+    response = await client.get(widget_assets().path(name), headers={"Origin": OTHER_SITE})
+
+    assert response.status_code == 200  # the browser, not the server, enforces CORS on a GET
+    assert "access-control-allow-origin" not in response.headers
+    assert response.headers["cross-origin-resource-policy"] == "same-origin"
     assert "origin" in response.headers["vary"].lower()
+
+
+async def test_without_frontend_origins_no_other_site_may_load_it(client: AsyncClient) -> None:
+    response = await client.get(widget_assets().path(BUNDLE), headers={"Origin": BOOK_SITE})
+
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_an_allow_list_of_any_origin_lets_any_site_load_it(make_client: ClientFactory) -> None:
+    client = await make_client(frontend_origins="*", cors_allow_credentials=False)
+    response = await client.get(widget_assets().path(BUNDLE), headers={"Origin": OTHER_SITE})
+
+    assert response.headers["access-control-allow-origin"] == "*"
 
 
 async def test_plain_path_is_the_current_version_revalidated_by_etag(client: AsyncClient) -> None:

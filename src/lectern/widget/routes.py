@@ -1,7 +1,10 @@
 """/widget/…: the widget's files. Versioned paths are immutable; the plain ones are short-lived aliases.
 
-The files are public code holding no secret, so any page may load them (module scripts are fetched with
-CORS, hence `Access-Control-Allow-Origin: *` without credentials). What FRONTEND_ORIGINS guards is the API.
+The files hold no secret, yet only the book's own sites may embed them: the same FRONTEND_ORIGINS that guards
+the API. Module scripts are fetched with CORS, so the CORS middleware's answer decides (a listed origin gets
+its own origin back, with `Vary: Origin`; any other gets no `Access-Control-Allow-Origin` and the browser
+refuses the script). `Cross-Origin-Resource-Policy: same-origin` closes the no-CORS way in (a classic
+`<script>` or `<img>` from another site), which the CORS check never sees.
 """
 
 from __future__ import annotations
@@ -31,8 +34,7 @@ def _serve(asset: Asset, cache_control: str, accept_encoding: str, if_none_match
         "Cache-Control": cache_control,
         "ETag": asset.etag,
         "Content-Security-Policy": ASSET_CSP,
-        "Cross-Origin-Resource-Policy": "cross-origin",
-        "Access-Control-Allow-Origin": "*",
+        "Cross-Origin-Resource-Policy": "same-origin",
         "Vary": "Accept-Encoding",
     }
     if if_none_match is not None and asset.etag in (tag.strip() for tag in if_none_match.split(",")):

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(not Path(chromium_path()).exists(), reason=f"no 
 
 ANSWER = "Refresh tokens **rotate** on every use [1]. The old token stops working, and a reused one revokes its family."
 STREAMING = """() => {
-  const answer = document.querySelector("lectern-chat").shadowRoot.querySelector(".msg.answer[aria-busy]");
+  const answer = document.querySelector("lectern-chat").shadowRoot.querySelector("[role=log] .msg.answer[aria-busy]");
   return Boolean(answer && answer.textContent.trim());
 }"""
 CRAFTED_HTML = '<script>window.pwned = 1</script>\n\n<img src=x onerror="window.pwned = 2">'
@@ -127,7 +127,9 @@ def test_a_streamed_answer_cites_and_deep_links_into_the_book(session: Session) 
     hrefs = links.evaluate_all("links => links.map(link => link.href)")
     assert hrefs and all(href.startswith(f"{server.url}/book/") for href in hrefs), hrefs
     assert f"{server.url}/book/guides/sessions#refresh-tokens" in hrefs
+    # Streamed into the log, an implicit polite live region, which screen readers announce as it grows.
     assert page.locator("lectern-chat [role=log]").count() == 1
+    assert page.locator("lectern-chat [role=log] .msg.answer").count() == 1
     assert page.locator("lectern-chat [role=status]").inner_text() == "Answer complete."
 
     links.filter(has_text="Refresh tokens").first.click()
@@ -210,6 +212,32 @@ def test_sign_up_set_preferences_then_personalize(session: Session) -> None:
     page.locator("lectern-chat .meta", has_text="(saved earlier)").wait_for()
     assert again["cached"] is True and again["content"] == answer["content"]
     assert len(server.model.requests_to("chat")) == calls  # the stored result, not the model
+    assert session.watch.errors == []
+
+
+def test_sign_in_again_and_tokens_stay_in_memory(session: Session) -> None:
+    """By default the widget keeps the reader's tokens in the page only: nothing stored, signed out on reload."""
+    page = session.page
+    visit(session, "/book/intro")
+    email = sign_up(session)
+    stored = "() => [localStorage.length, sessionStorage.length, document.cookie]"
+    assert page.evaluate(stored) == [0, 0, ""]
+    assert page.context.cookies() == []
+
+    tab(session, "Account")
+    page.get_by_role("button", name="Sign out").click()
+    page.locator("lectern-chat [role=status]", has_text="Signed out.").wait_for()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).last.click()
+    page.locator("lectern-chat [role=status]", has_text=f"Signed in as {email}.").wait_for()
+    assert page.get_by_role("button", name="Account").is_visible()
+    assert page.evaluate(stored) == [0, 0, ""]
+
+    page.reload()
+    page.locator("main h1").wait_for()
+    page.get_by_role("button", name="Ask the book").click()
+    assert page.get_by_role("navigation", name="Assistant").get_by_role("button", name="Sign in").is_visible()
     assert session.watch.errors == []
 
 

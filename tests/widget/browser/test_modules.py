@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from lectern.widget.assets import BUNDLE, widget_assets
+from tests.conftest import PASSWORD
+from tests.generate.replies import faithful
 from tests.widget.browser.chromium import chromium_path
 from tests.widget.browser.fixtures import Session
 
@@ -184,3 +186,58 @@ def test_local_storage_is_opt_in_and_survives_a_reload(session: Session) -> None
     assert result["stored"] is True
     assert result["reloaded"]["email"] == "reader@example.org"
     assert result["after"] is None
+
+
+REAL_API = r"""
+const client = new lectern.LecternClient({ baseUrl: location.origin });
+const email = `client-${crypto.randomUUID()}@example.org`;
+const user = await client.signup({ email, password: PASSWORD });
+const me = await client.me();
+const { profile, etag } = await client.getProfile();
+const saved = await client.updateProfile({ software_background: "Python web apps" }, { ifMatch: etag });
+const stale = await client.updateProfile({ software_background: "Rust" }, { ifMatch: etag }).then(
+  () => null,
+  (error) => ({ status: error.status, code: error.code }),
+);
+const found = await client.search("refresh tokens rotate", { k: 3 });
+const chat = await client.chat({ message: "How do refresh tokens rotate?" });
+const request = { task: "personalize", source: { page: "/book/guides/sessions" } };
+const events = [];
+for await (const event of client.generateStream(request)) events.push(event);
+const stored = await client.generate(request);
+const refreshed = await client.refresh();
+await client.logout();
+const signedOut = await client.me().then(() => "still signed in", (error) => error.status);
+return {
+  user: user.email, me: me.email, before: profile.software_background, saved: saved.profile.software_background,
+  savedEtag: saved.etag !== etag, stale, found: found.results.map((result) => result.url), chat,
+  kinds: [...new Set(events.map((event) => event.type))], last: events.at(-1),
+  streamed: events.filter((event) => event.type === "token").map((event) => event.text).join(""),
+  stored, refreshed: refreshed.email, signedOut,
+};
+"""
+
+
+def test_the_client_against_the_real_api(session: Session) -> None:
+    """Accounts, profile with ETags, search, chat as JSON, and generate as JSON and streamed, on the running app."""
+    server = session.server
+    server.model.respond_with(
+        lambda messages: faithful(messages) if "</source boundary=" in str(messages) else "They rotate [1]."
+    )
+
+    result = run(session, f"const PASSWORD = {json.dumps(PASSWORD)};" + REAL_API)
+
+    assert result["user"] == result["me"] == result["refreshed"]
+    assert (result["before"], result["saved"], result["savedEtag"]) == ("", "Python web apps", True)
+    assert result["stale"] == {"status": 412, "code": "precondition_failed"}
+    assert f"{server.url}/book/guides/sessions#refresh-tokens" in result["found"]
+    assert result["chat"]["answer"] == "They rotate [1]." and result["chat"]["citations"]
+    assert result["kinds"] == ["section", "token", "done"]
+    assert result["last"]["task"] == "personalize" and result["last"]["cached"] is False
+    assert result["stored"]["cached"] is True and result["stored"]["content"] == result["streamed"]
+    assert "## Refresh tokens" in result["streamed"]
+    assert result["signedOut"] == 401
+    # The stale write is the one refused request (signed out, `me` fails before any request is sent).
+    assert session.watch.errors == [
+        "Failed to load resource: the server responded with a status of 412 (Precondition Failed)"
+    ]
