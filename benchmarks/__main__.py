@@ -6,14 +6,32 @@ import shutil
 import subprocess
 import sys
 
-BENCHMARKS = ["coldstart", "cpu_per_request", "throughput", "metrics_overhead", "deploy_upload"]
+from benchmarks.ingest_throughput import default_data
+
+BENCHMARKS = [
+    "coldstart",
+    "cpu_per_request",
+    "throughput",
+    "metrics_overhead",
+    "deploy_upload",
+    "generate_cache",
+    "generate_sections",
+    "retrieval_xquad",
+    "ingest_throughput",
+    "rag_latency",
+]
 NEEDS_WRK = {"throughput", "metrics_overhead"}
+# These read ../shared/data (XQuAD, the AWS docs corpus); each also takes --data.
+NEEDS_DATA = {"retrieval_xquad", "ingest_throughput", "rag_latency"}
 
 
 def main() -> None:
     for name in BENCHMARKS:
         if name in NEEDS_WRK and shutil.which("wrk") is None:
             print(f"skipping {name}: wrk is not installed (apt-get install wrk)")
+            continue
+        if name in NEEDS_DATA and default_data() is None:
+            print(f"skipping {name}: no ../shared/data here (run it alone with --data PATH)")
             continue
         print(f"== {name}", flush=True)
         subprocess.run([sys.executable, "-m", f"benchmarks.{name}"], check=True)
