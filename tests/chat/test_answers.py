@@ -120,11 +120,21 @@ async def test_markers_naming_no_passage_are_removed(
     assert_markers_resolve(body)
 
 
+def fail_three_times(standin: OpenAIStandIn, fault: str) -> None:
+    if fault == "server_error":
+        standin.server_error(status=500, count=3)
+    elif fault == "rate_limit":
+        standin.rate_limit(retry_after=0.01, count=3)
+    else:
+        standin.malformed(count=3)
+
+
 @pytest.mark.usefixtures("fast_backoff")
+@pytest.mark.parametrize("fault", ["server_error", "rate_limit", "malformed"])
 async def test_a_failing_model_falls_back_to_quoting_the_book(
-    llm_settings: Any, openai_standin: OpenAIStandIn, book: Path
+    llm_settings: Any, openai_standin: OpenAIStandIn, book: Path, fault: str
 ) -> None:
-    openai_standin.server_error(status=500, count=3)
+    fail_three_times(openai_standin, fault)
     async with instance(llm_settings(llm_max_retries=2)) as client:
         response = await client.post("/api/chat", json={"message": QUESTION})
 

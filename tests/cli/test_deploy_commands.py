@@ -196,6 +196,17 @@ def test_a_failed_build_prints_its_error_lines_and_exits_1(deployer: Deployer) -
     )
 
 
+def test_a_canceled_build_exits_1_and_promotes_nothing(deployer: Deployer) -> None:
+    before = deployer.seed()
+    deployer.state.faults.cancel_next_build(["Installing required dependencies..."])
+    code, out, err = deployer.main("deploy", "--prod", "--yes", "--skip-checks")
+    assert code == 1
+    assert "Build log" not in out  # a canceled build did not fail: its log tells nothing
+    line = error_line(err)
+    assert line.startswith("error: the build of dpl_") and line.endswith("ended CANCELED")
+    assert not deployer.requests("POST", "/promote/") and deployer.production() == before.id
+
+
 def test_a_failed_smoke_test_does_not_promote(deployer: Deployer, unready_host: str) -> None:
     before = deployer.seed()
     deployer.state.set_deployment_host(unready_host)

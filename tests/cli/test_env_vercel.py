@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import pty
 import re
+import select
+import signal
 import stat
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -236,6 +241,60 @@ def test_set_refuses_an_empty_value(vercel: VercelCli, args: list[str], stdin: s
     assert result.exit_code == 1
     assert str(result.exception) == "refusing to store an empty value for BOOK_TITLE"
     assert vercel.project.env == [] and vercel.writes() == []
+
+
+def test_on_a_terminal_the_value_is_asked_for_without_echo(vercel: VercelCli, tmp_path: Path) -> None:
+    """A real process on a pseudo-terminal of its own: the prompt shows, the typed value never does."""
+    env = {**vercel.env, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    command = [str(Path(sys.executable).with_name("lectern")), "env", "set", "BOOK_TITLE", "--plain"]
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the pseudo-terminal is its controlling terminal, so getpass reads it
+        os.chdir(tmp_path)
+        os.execve(command[0], command, env)
+    output = b""
+    try:
+        # The blank after the colon comes from getpass once echo is off: typing earlier would be flushed.
+        output += read_until(terminal, b"Value of BOOK_TITLE: ")
+        os.write(terminal, b"Typed Title\n")
+        output += read_until(terminal, None)
+    finally:
+        code = exit_code(pid)
+        os.close(terminal)
+    assert code == 0, output
+    assert b"Typed Title" not in output
+    assert vercel.stored("BOOK_TITLE") == ("Typed Title", "encrypted", ["production"])
+
+
+def exit_code(pid: int, timeout: float = 30) -> int:
+    """The child's exit code; one still running after `timeout` is killed (a failed test must not hang)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ended, status = os.waitpid(pid, os.WNOHANG)
+        if ended:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def read_until(terminal: int, marker: bytes | None, timeout: float = 30) -> bytes:
+    """What the terminal shows until `marker` appears (None: until the process closes it)."""
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while marker is None or marker not in seen:
+        assert time.monotonic() < deadline, seen
+        ready, _, _ = select.select([terminal], [], [], 0.1)
+        if not ready:
+            continue
+        try:
+            data = os.read(terminal, 4096)
+        except OSError:  # EIO: the process ended and closed its side
+            data = b""
+        if not data:
+            assert marker is None, seen
+            break
+        seen += data
+    return seen
 
 
 def test_a_piped_trailing_newline_is_stripped_with_a_warning(vercel: VercelCli) -> None:

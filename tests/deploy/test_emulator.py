@@ -181,6 +181,20 @@ def test_scripted_build_error_keeps_its_log_lines(
     assert api.get(f"/v9/projects/{PROJECT_ID}").json()["targets"] == {}
 
 
+def test_scripted_cancel_ends_the_build_canceled_without_an_error(
+    api: httpx.Client, clock: ManualClock, anonymous: httpx.Client
+) -> None:
+    assert anonymous.post("/_emulator/faults/builds", json={"outcome": "CANCELED"}).status_code == 204
+    assert anonymous.post("/_emulator/faults/builds", json={"outcome": "LOST"}).status_code == 400
+    created = deploy(api, target="production")
+    clock.advance(1)
+    deployment = api.get(f"/v13/deployments/{created['id']}").json()
+    assert (deployment["readyState"], deployment.get("errorCode")) == ("CANCELED", None)
+    events = api.get(f"/v3/deployments/{created['id']}/events").json()
+    assert [event["type"] for event in events if event["type"] == "stderr"] == []
+    assert api.get(f"/v9/projects/{PROJECT_ID}").json()["targets"] == {}
+
+
 # Env vars
 
 

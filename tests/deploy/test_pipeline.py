@@ -9,7 +9,10 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -122,6 +125,40 @@ def test_only_what_vercel_lacks_is_uploaded(
     )
     stored = state.get_deployment(created["id"])
     assert sorted(f.path for f in stored.files) == [f.path for f in bundle.files]
+
+
+def test_uploads_run_in_parallel_but_never_more_than_the_bound_at_once(
+    emulator: RunningEmulator,
+    edge: str,
+    healthy_host: str,
+    vercel_client: VercelClient,
+    project_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    state, _ = fresh_state(emulator, edge, healthy_host)
+    in_flight = peak = 0
+    lock = threading.Lock()
+    send = vercel_client.request
+
+    def counted(method: str, path: str, **options: Any) -> Any:
+        nonlocal in_flight, peak
+        if path != "/v2/files":
+            return send(method, path, **options)
+        with lock:
+            in_flight += 1
+            peak = max(peak, in_flight)
+        try:
+            time.sleep(0.005)  # long enough for the others to start, if the bound lets them
+            return send(method, path, **options)
+        finally:
+            with lock:
+                in_flight -= 1
+
+    monkeypatch.setattr(vercel_client, "request", counted)
+    bundle = collect_bundle(project_dir)
+    _, stats = create_deployment(vercel_client, bundle, {"name": "book", "project": PROJECT_ID}, concurrency=3)
+    assert stats.files == len(bundle.by_sha()) == len(uploads(state)) > 3
+    assert peak == 3
 
 
 def test_a_failed_upload_stops_the_create(

@@ -1,21 +1,26 @@
 """The real Vercel CLI (pinned in tools/vercel-cli) against the emulator: each sees what the other wrote.
 
-All commands complete; `promote`/`rollback` need `--scope` (see the last test for where they stop without).
+All commands complete; `promote`/`rollback` need `--scope` (see the test for where they stop without). The last
+tests put `lectern` and the Vercel CLI on one project: variables and deployments either tool writes, the other reads.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import stat
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner, Result
 
+from lectern.cli import app
 from lectern.deploy.emulator import (
     DEFAULT_TEAM_ID,
     Deployment,
@@ -24,7 +29,9 @@ from lectern.deploy.emulator import (
     RecordedRequest,
     RunningEmulator,
 )
-from tests.deploy.fixtures import PROJECT_ID, wait_until
+from lectern.deploy.init import InitOptions, initialise
+from tests.cli.serving import clear_contract_env
+from tests.deploy.fixtures import PROJECT_ID, linked_env, wait_until
 
 CLI = Path(__file__).resolve().parents[2] / "tools" / "vercel-cli" / "node_modules" / ".bin" / "vercel"
 CLI_TIMEOUT_SECONDS = 45
@@ -356,3 +363,117 @@ def test_promote_and_rollback_without_scope_stop_at_the_team_check(
     assert result.returncode == 1
     assert "Deployment belongs to a different team" in result.output
     assert result.calls() == ["GET /v2/user", f"GET /v13/deployments/{deployment.id}"]
+
+
+# Lectern and the Vercel CLI on one project: what either writes, the other reads.
+
+PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----"
+
+
+@pytest.fixture
+def lectern(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Result]:
+    """`lectern ARGS` linked to the emulator's project, as a user's shell would run it, in a folder of its own."""
+    clear_contract_env(monkeypatch)
+    folder = tmp_path / "lectern"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+
+    def run(*args: str, input: str | None = None) -> Result:
+        return CliRunner().invoke(app, list(args), input=input, env={**linked_env(emulator), "COLUMNS": "250"})
+
+    return run
+
+
+def test_lectern_reads_the_variables_vercel_env_add_wrote(cli: VercelCli, lectern: Callable[..., Result]) -> None:
+    assert cli.run("env", "add", "DOCS_URL", "production", stdin=b"https://d.test").returncode == 0
+    assert cli.run("env", "add", "API_TOKEN", "production", "--sensitive", stdin=b"s3cret").returncode == 0
+
+    listed = lectern("env", "ls", "--target", "production")
+    assert listed.exit_code == 0, listed.output
+    names = {line.split("│")[1].strip() for line in listed.stdout.splitlines() if line.count("│") > 2}
+    assert {"DOCS_URL", "API_TOKEN"} <= names
+    assert "https://d.test" not in listed.output and "s3cret" not in listed.output
+    shown = lectern("env", "get", "DOCS_URL", "--show", "--target", "production")
+    assert (shown.exit_code, shown.stdout) == (0, "https://d.test\n")
+    hidden = lectern("env", "get", "API_TOKEN", "--show", "--target", "production")
+    assert hidden.exit_code == 1 and "Vercel never returns its value" in str(hidden.exception)
+
+    assert cli.run("env", "rm", "DOCS_URL", "production", "--yes").returncode == 0
+    gone = lectern("env", "get", "DOCS_URL", "--target", "production")
+    assert gone.exit_code == 1 and "DOCS_URL is not set on production" in str(gone.exception)
+
+
+def test_the_vercel_cli_reads_the_variables_lectern_set(cli: VercelCli, lectern: Callable[..., Result]) -> None:
+    assert lectern("env", "set", "DOCS_URL", "https://d.test", "--plain", "--target", "production").exit_code == 0
+    multi_line = lectern("env", "set", "TLS_KEY", "--plain", "--target", "production", input=PEM + "\n")
+    assert multi_line.exit_code == 0, multi_line.output
+    secret = lectern("env", "set", "API_TOKEN", "s3cret", "--target", "production")
+    assert secret.exit_code == 0, secret.output
+
+    listed = cli.run("env", "ls", "production")
+    assert listed.returncode == 0, listed.output
+    rows = {line.split()[0]: line for line in listed.output.splitlines() if line.strip()[:1].isupper()}
+    assert {"DOCS_URL", "TLS_KEY", "API_TOKEN"} <= set(rows)
+    assert "s3cret" not in listed.output
+    pulled = cli.run("env", "pull", "prod.env", "--environment", "production", "--yes")
+    assert pulled.returncode == 0, pulled.output
+    lines = (cli.workdir / "prod.env").read_text().splitlines()
+    assert 'DOCS_URL="https://d.test"' in lines
+    assert "TLS_KEY=" + json_quoted(PEM) in lines  # whole, newlines escaped, no trailing newline
+    assert 'API_TOKEN=""' in lines  # sensitive: Vercel gives nobody its value back
+
+    assert lectern("env", "rm", "DOCS_URL", "--target", "production", "--yes").exit_code == 0
+    assert "DOCS_URL" not in cli.run("env", "ls", "production").output
+
+
+def json_quoted(value: str) -> str:
+    return '"' + value.replace("\n", "\\n") + '"'
+
+
+def test_deployments_either_tool_makes_or_moves_the_other_sees(
+    cli: VercelCli,
+    lectern: Callable[..., Result],
+    state: EmulatorState,
+    project: Project,
+    edge: str,
+    healthy_host: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project.domains = [edge]
+    state.set_deployment_host(healthy_host)  # every deployment serves a real, healthy Lectern app
+    book = tmp_path / "book-api"
+    book.mkdir()
+    initialise(book, InitOptions(name="book-api"))
+    monkeypatch.chdir(book)
+
+    ours = lectern("deploy", "--prod", "--yes", "--skip-checks")
+    assert ours.exit_code == 0, ours.output
+    lectern_id = project.production_deployment_id
+    assert lectern_id is not None
+    inspected = cli.run("inspect", lectern_id)
+    assert inspected.returncode == 0, inspected.output
+    assert lectern_id in inspected.output and "production" in inspected.output and "Ready" in inspected.output
+    assert f"https://{edge}" in inspected.output
+
+    write_app(cli.workdir)
+    theirs = cli.run("deploy", "--prod", "--yes")
+    assert theirs.returncode == 0, theirs.output
+    cli_id = project.production_deployment_id
+    assert cli_id not in (None, lectern_id)
+    status = lectern("status", "--json")
+    assert status.exit_code == 0, status.output
+    seen = json.loads(status.stdout)
+    assert seen["production"]["id"] == cli_id and seen["health"]["ok"] is True
+    assert {lectern_id, cli_id} <= {deployment["id"] for deployment in seen["deployments"]}
+
+    rolled_back = cli.run("rollback", lectern_id, "--yes", scope=True)
+    assert rolled_back.returncode == 0, rolled_back.output
+    assert json.loads(lectern("status", "--json").stdout)["production"]["id"] == lectern_id
+
+    ours_again = lectern("rollback", cli_id, "--yes")
+    assert ours_again.exit_code == 0, ours_again.output
+    assert project.production_deployment_id == cli_id
+    # The CLI shows the production domain as an alias of the deployment production serves, and only of that one.
+    assert f"https://{edge}" in cli.run("inspect", cli_id).output
+    assert f"https://{edge}" not in cli.run("inspect", lectern_id).output

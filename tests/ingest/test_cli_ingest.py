@@ -8,6 +8,7 @@ import psycopg
 import pytest
 
 from lectern.cli.common import CommandError
+from lectern.ingest.chunking import DEFAULT_TARGET_CHARS
 from tests.cli.fixtures import Invoke, cli
 from tests.db.fixtures import empty_database
 
@@ -100,6 +101,47 @@ def test_prune_deletes_pages_gone_from_disk(cli: Invoke, env: dict[str, str], bo
     assert "1 removed (deleted)" in pruned.stdout
     assert count(clean_database, "book_pages") == 1
     assert count(clean_database, "book_chunks") == 1
+
+
+def test_a_page_marked_unlisted_leaves_the_index_and_the_plan_says_so(
+    cli: Invoke, env: dict[str, str], book: Path, clean_database: str
+) -> None:
+    assert cli("ingest", str(book), env=env).exit_code == 0
+    (book / "intro.md").write_text("---\nunlisted: true\n---\n# Intro\n\nHidden now.\n", encoding="utf-8")
+
+    planned = cli("ingest", str(book), "--dry-run", env=env)
+    assert "- intro.md" in planned.stdout
+    assert "1 indexed page(s) now draft or unlisted would leave the index." in planned.stdout
+    assert count(clean_database, "book_pages") == 2
+
+    done = cli("ingest", str(book), env=env)
+    assert done.exit_code == 0, done.output
+    assert "1 unlisted skipped. 1 indexed page(s) now draft or unlisted left the index." in done.stdout
+    assert count(clean_database, "book_pages") == 1
+
+
+def test_the_chunk_size_is_an_option_and_a_new_size_rewrites_every_page(
+    cli: Invoke, env: dict[str, str], tmp_path: Path, clean_database: str
+) -> None:
+    root = tmp_path / "long"
+    root.mkdir()
+    paragraphs = "\n\n".join(" ".join(f"w{p}x{i}" for i in range(40)) for p in range(10))  # ~2,700 characters
+    (root / "guide.md").write_text(f"# Guide\n\n{paragraphs}\n", encoding="utf-8")
+
+    assert cli("ingest", str(root), env=env).exit_code == 0
+    default_size = count(clean_database, "book_chunks")
+    smaller = cli("ingest", str(root), "--chunk-chars", "300", env=env)
+    assert smaller.exit_code == 0, smaller.output
+    assert "0 new, 1 changed, 0 unchanged" in smaller.stdout
+    assert count(clean_database, "book_chunks") >= 3 * default_size
+
+    refused = cli("ingest", str(root), "--chunk-chars", "50", env=env)
+    assert refused.exit_code == 2 and "--chunk-chars" in refused.output
+
+
+def test_the_help_shows_the_chunkers_default_size(cli: Invoke) -> None:
+    help_text = " ".join(cli("ingest", "--help").output.split())
+    assert f"[default: ({DEFAULT_TARGET_CHARS})]" in help_text
 
 
 def test_a_path_that_is_not_a_folder_is_one_error_line(cli: Invoke, env: dict[str, str], tmp_path: Path) -> None:

@@ -256,3 +256,25 @@ def test_the_cli_refuses_a_mismatch_in_one_line_and_reembeds(
     assert "32 dimensions; dropped the unused index for " in done.stdout and "64" in done.stdout.rsplit("for", 1)[1]
     off = cli("reembed", env={"DATABASE_URL": database_url})
     assert isinstance(off.exception, CommandError) and "EMBEDDINGS is none" in str(off.exception)
+
+
+def test_the_progress_bar_counts_pages_chunks_and_embedded_chunks(
+    cli: Invoke, openai_standin: OpenAIStandIn, database_url: str, clean_database: str
+) -> None:
+    env = {"DATABASE_URL": database_url, "COLUMNS": "200"}
+    with_vectors = {
+        **env,
+        "LLM_BASE_URL": openai_standin.base_url,
+        "LLM_API_KEY": openai_standin.api_key,
+        "EMBEDDINGS": "openai",
+        "EMBEDDINGS_MODEL": MODEL,
+        "EMBEDDINGS_DIMENSIONS": "64",
+    }
+    keywords_only = cli("ingest", str(SITE), env=env)
+    chunks = len(rows(clean_database, "SELECT id FROM book_chunks"))
+    assert f"7/7 pages, {chunks} chunks, 0 embedded" in keywords_only.stdout
+
+    # Unchanged pages that get their first vectors are progress too: nothing written, every chunk embedded.
+    backfill = cli("ingest", str(SITE), env=with_vectors)
+    assert f"7/7 pages, 0 chunks, {chunks} embedded" in backfill.stdout
+    assert f"Embedded {chunks} chunks (7 pages) with openai:{MODEL}." in backfill.stdout

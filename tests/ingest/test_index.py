@@ -315,6 +315,26 @@ async def test_pages_gone_from_disk_stay_until_pruned(engine: AsyncEngine, clean
     assert rows(clean_database, "SELECT count(*) FROM book_pages")[0][0] == len(SITE_PAGES) - 1
 
 
+@pytest.mark.parametrize("flag", ["unlisted", "draft"])
+async def test_a_page_marked_draft_or_unlisted_leaves_the_index_without_prune(
+    engine: AsyncEngine, clean_database: str, site: Path, flag: str
+) -> None:
+    await ingest_book(engine, site, OPTIONS)
+    write(site, DEPLOY, f"---\nslug: /deploy\n{flag}: true\n---\n\n# Deploy\n\nNot for readers yet.\n")
+
+    dry = await ingest_book(engine, site, IngestOptions(base_url=BASE, dry_run=True))
+    assert [page.source_path for page in dry.plan.hidden] == [DEPLOY]
+    assert rows(clean_database, "SELECT count(*) FROM book_pages")[0][0] == len(SITE_PAGES)
+
+    report = await ingest_book(engine, site, OPTIONS)
+
+    assert not report.pruned and report.plan.removed == () and report.chunks_deleted == 1
+    assert rows(clean_database, "SELECT count(*) FROM book_pages WHERE source_path = %s", DEPLOY) == [(0,)]
+    assert rows(clean_database, "SELECT count(*) FROM book_pages")[0][0] == len(SITE_PAGES) - 1
+    again = await ingest_book(engine, site, OPTIONS)
+    assert again.plan.hidden == () and again.chunks_deleted == 0
+
+
 async def test_a_dry_run_plans_and_writes_nothing(engine: AsyncEngine, clean_database: str, site: Path) -> None:
     dry = await ingest_book(engine, site, IngestOptions(base_url=BASE, dry_run=True))
 

@@ -25,7 +25,7 @@ SITE = Path(__file__).parent / "fixtures" / "site"
 
 def parse_fixture(relative: str) -> ParsedPage:
     path = SITE / relative
-    return parse_page(path.read_text(encoding="utf-8"), file_stem=path.stem)
+    return parse_page(path.read_text(encoding="utf-8"), file_stem=path.stem, mdx=path.suffix == ".mdx")
 
 
 def paragraphs(page: ParsedPage) -> list[str]:
@@ -254,6 +254,52 @@ def test_mdx_code_block_fences_are_unwrapped_as_mdx() -> None:
     assert [fence.text for fence in fences(page)] == ["```bash\nnpm i\n```"]
 
 
+def test_mdx_expressions_are_dropped_and_string_literals_keep_their_text() -> None:
+    texts = paragraphs(parse_fixture("docs/01-getting-started/01-install.mdx"))
+
+    assert "This page is about , and MDX writes a less-than sign as < in text." in texts
+    assert "frontMatter" not in " ".join(texts)
+
+
+def test_math_is_kept_as_written_braces_included() -> None:
+    texts = paragraphs(parse_fixture("docs/01-getting-started/01-install.mdx"))
+
+    assert "Startup grows as $t \\approx a \\cdot n^{2}$ for $n$ modules, while prices such as $5 stay prose." in texts
+    assert "$$\nt_{cold} = t_{load} + t_{connect}\n$$" in texts
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "mdx", "expected"),
+    [
+        ("", False, "A set {1, 2} and {x} stay."),  # a .md file: Markdown, braces are text
+        ("", True, "A set  and  stay."),  # an .mdx file: expressions
+        ("---\nformat: mdx\n---\n", False, "A set  and  stay."),
+        ("---\nformat: md\n---\n", True, "A set {1, 2} and {x} stay."),
+    ],
+)
+def test_braces_are_expressions_only_in_mdx(front_matter: str, mdx: bool, expected: str) -> None:
+    page = parse_page(front_matter + "A set {1, 2} and {x} stay.\n", file_stem="page", mdx=mdx)
+    assert paragraphs(page) == [expected]
+
+
+def test_an_unclosed_brace_or_dollar_in_mdx_is_text() -> None:
+    source = "Open { brace.\n\nClosed } later.\n\nCosts $5 and $10 <b>now</b>.\n"
+    assert paragraphs(parse_page(source, file_stem="page", mdx=True)) == [
+        "Open { brace.",
+        "Closed } later.",
+        "Costs $5 and $10 now.",
+    ]
+
+
+def test_heading_ids_survive_expression_removal() -> None:
+    page = parse_page("## Setup {#install-step}\n\nText {note}.\n", file_stem="page", mdx=True)
+    assert (page.sections[0].heading, page.sections[0].anchor, paragraphs(page)) == (
+        "Setup",
+        "install-step",
+        ["Text ."],
+    )
+
+
 # --- admonitions ------------------------------------------------------------------------------------------
 
 
@@ -307,6 +353,32 @@ def test_nothing_inside_a_fence_is_read_as_markdown() -> None:
     assert [section.heading for section in page.sections] == ["Configure", "Showing fences in fences"]
     assert ":::note\nNot an admonition either.\n:::" in fences(page)[1].text
     assert "Back to prose after the tildes." in paragraphs(page)
+
+
+def test_mermaid_and_live_code_blocks_stay_fences_with_their_language() -> None:
+    found = fences(parse_fixture("docs/01-getting-started/01-install.mdx"))
+
+    assert [fence.language for fence in found] == ["mermaid", "jsx", "bash"]
+    assert found[0].text == "```mermaid\ngraph LR\n  install --> verify\n```"
+    assert found[1].text == "```jsx live\nfunction Version() {\n  return <span>{'3.11'}</span>;\n}\n```"
+
+
+@pytest.mark.parametrize(
+    ("fence", "shown"),
+    [
+        ("```js\na()\n// highlight-next-line\nb()\n /* highlight-start */\nc()\n//highlight-end\n```", "a()\nb()\nc()"),
+        # A comment syntax the language does not have is code: Python keeps `//`, JavaScript keeps `#`.
+        ("```python\n# highlight-next-line\nx = 1\n// highlight-next-line\n```", "x = 1\n// highlight-next-line"),
+        ("```js\n# highlight-next-line\nx\n```", "# highlight-next-line\nx"),
+        ("```\n<!-- highlight-start -->\nplain\n# highlight-end\n```", "plain"),  # no language: every usual syntax
+        ("```js {2}\n// highlight-next-line\nx\n```", "// highlight-next-line\nx"),  # line ranges: code as written
+        ("```js\nx // highlight-next-line\n```", "x // highlight-next-line"),  # only a line of its own
+    ],
+)
+def test_magic_comment_lines_are_removed_as_docusaurus_shows_the_code(fence: str, shown: str) -> None:
+    [found] = fences(parse_page(fence + "\n", file_stem="page"))
+    opening, closing = fence.split("\n")[0], "```"
+    assert found.text == f"{opening}\n{shown}\n{closing}"
 
 
 def test_an_unclosed_fence_runs_to_the_end() -> None:

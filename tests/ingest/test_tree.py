@@ -164,6 +164,12 @@ def test_i18n_pages_are_tagged_with_their_locale(book: BookTree) -> None:
     assert french.categories == ("Premiers pas",)  # from current.json
 
 
+def test_versioned_docs_are_not_the_current_book(book: BookTree) -> None:
+    """Answers come from the current docs: older versions (versioned_docs/, i18n/…/version-x/) would repeat them."""
+    assert not [page for page in book.pages if "version-1.0" in page.source_path]
+    assert not [page for page in book.pages if "1.0" in page.page.title]
+
+
 def test_blog_translations_are_not_docs(book: BookTree) -> None:
     assert not any("docusaurus-plugin-content-blog" in page.source_path for page in book.pages)
 

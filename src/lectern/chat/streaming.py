@@ -8,7 +8,6 @@ the model's stream (the provider stops writing, and stops billing).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
@@ -20,12 +19,9 @@ from lectern.chat.service import TEMPERATURE, PreparedAnswer, Reply, fallback, u
 from lectern.errors import AppError
 from lectern.llm import LLMError, LLMUnavailable, stream
 from lectern.settings import Settings
+from lectern.web.sse import HEARTBEAT, HEARTBEAT_SECONDS, sse_event
 
 log = logging.getLogger("lectern.chat")
-
-# Proxies and browsers drop a silent connection after some 30 to 60 s; a comment every 15 s keeps it open.
-HEARTBEAT_SECONDS = 15.0
-HEARTBEAT = ": heartbeat\n\n"
 
 # Stores the answer once it is complete (the route opens its own session: the request's one is closed by then).
 Record = Callable[[PreparedAnswer, Reply], Awaitable[None]]
@@ -34,13 +30,8 @@ Record = Callable[[PreparedAnswer, Reply], Awaitable[None]]
 _closing: set[asyncio.Task[None]] = set()
 
 
-def event(name: str, data: dict[str, Any]) -> str:
-    """One SSE event; JSON keeps the data on one line."""
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
 def _error(error: AppError) -> str:
-    return event("error", {"code": error.code, "detail": error.detail})
+    return sse_event("error", {"code": error.code, "detail": error.detail})
 
 
 async def _read_model(prepared: PreparedAnswer, settings: Settings, queue: asyncio.Queue[tuple[str, Any]]) -> None:
@@ -69,7 +60,7 @@ async def _finish(prepared: PreparedAnswer, reply: Reply, record: Record, *, sen
     """Send the reply's text (unless already sent), store it, then `done`; `error` if storing fails."""
     if send_text:
         for piece in _paragraphs(reply.text):
-            yield event("token", {"text": piece})
+            yield sse_event("token", {"text": piece})
     try:
         await record(prepared, reply)
     except AppError as error:
@@ -77,10 +68,10 @@ async def _finish(prepared: PreparedAnswer, reply: Reply, record: Record, *, sen
         return
     except Exception:
         log.exception("storing a streamed answer failed")
-        yield event("error", {"code": "internal_error", "detail": "The answer could not be stored."})
+        yield sse_event("error", {"code": "internal_error", "detail": "The answer could not be stored."})
         return
     conversation_id = str(prepared.conversation_id) if prepared.conversation_id else None
-    yield event(
+    yield sse_event(
         "done", {"message_id": str(prepared.message_id), "conversation_id": conversation_id, "mode": reply.mode}
     )
 
@@ -90,7 +81,7 @@ async def answer_events(
 ) -> AsyncGenerator[str, None]:
     """The whole answer as SSE frames; never raises (a failure is an `error` event)."""
     heartbeat_seconds = heartbeat_seconds or HEARTBEAT_SECONDS
-    yield event("citations", {"citations": [citation.model_dump() for citation in prepared.citations]})
+    yield sse_event("citations", {"citations": [citation.model_dump() for citation in prepared.citations]})
     if not uses_model(prepared, settings):
         async for frame in _finish(prepared, prepared.extractive(), record, send_text=True):
             yield frame
@@ -114,7 +105,7 @@ async def answer_events(
                 text = ""
             if text:
                 sent.append(text)
-                yield event("token", {"text": text})
+                yield sse_event("token", {"text": text})
             if kind == "token":
                 continue
             answered = "".join(sent).strip()

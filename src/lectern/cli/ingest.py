@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# Below a sentence or two a chunk loses its context; past a few pages it no longer points at a passage.
+MIN_CHUNK_CHARS = 200
+MAX_CHUNK_CHARS = 8000
+
 
 def ingest(
     path: Annotated[
@@ -30,8 +34,20 @@ def ingest(
     book: Annotated[str, typer.Option(help="Name of this source folder in the index: one per folder.")] = "default",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would change; write nothing.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Delete indexed pages whose file is gone.")] = False,
+    chunk_chars: Annotated[
+        int | None,
+        typer.Option(
+            "--chunk-chars",
+            min=MIN_CHUNK_CHARS,
+            max=MAX_CHUNK_CHARS,
+            # The default is chunking's, named here so that `lectern --help` need not import the parser.
+            show_default="1200",
+            help="Target size of a chunk in characters; one may reach twice that. A new size rewrites every page.",
+        ),
+    ] = None,
 ) -> None:
     """Read, chunk and index a book: new and changed pages are written, unchanged ones cost nothing."""
+    from lectern.ingest.chunking import DEFAULT_TARGET_CHARS
     from lectern.ingest.index import IngestOptions
 
     if not path.is_dir():
@@ -39,7 +55,13 @@ def ingest(
     if not book.strip() or len(book) > 100:
         raise CommandError("--book must be a name of 1 to 100 characters")
     options = IngestOptions(
-        book=book, base_url=base_url, route_base=route_base, locale=locale, dry_run=dry_run, prune=prune
+        book=book,
+        base_url=base_url,
+        route_base=route_base,
+        locale=locale,
+        target_chars=DEFAULT_TARGET_CHARS if chunk_chars is None else chunk_chars,
+        dry_run=dry_run,
+        prune=prune,
     )
     report = run_on_book_index(lambda engine: _ingest_with_progress(engine, path, options))
     _print_report(report, path, options)
@@ -77,28 +99,34 @@ async def _ingest_with_progress(engine: AsyncEngine, root: Path, options: Ingest
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from lectern.ingest.index import apply_plan, plan_ingest
+    from lectern.ingest.vectors import configured_embedder
+    from lectern.settings import get_settings
 
     with console.status(f"Reading {root}…"):
         plan = await plan_ingest(engine, root, options)
-    if options.dry_run or not plan.writes:
-        return await apply_plan(engine, plan, options)
+    embedder = None if options.dry_run else configured_embedder(get_settings())
+    # Pages written, and unchanged pages that get their first vectors now (ingested while EMBEDDINGS was none).
+    pages = len(plan.writes) + len(plan.without_vectors(embedder))
+    if not pages:
+        return await apply_plan(engine, plan, options, embedder=embedder)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("pages, {task.fields[chunks]} chunks"),
+        TextColumn("pages, {task.fields[chunks]} chunks, {task.fields[embedded]} embedded"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("Indexing", total=len(plan.writes), chunks=0)
-        chunks = 0
+        task = progress.add_task("Indexing", total=pages, chunks=0, embedded=0)
+        chunks = embedded = 0
 
-        def page_done(_path: str, written: int) -> None:
-            nonlocal chunks
+        def page_done(_path: str, written: int, vectors: int) -> None:
+            nonlocal chunks, embedded
             chunks += written
-            progress.update(task, advance=1, chunks=chunks)
+            embedded += vectors
+            progress.update(task, advance=1, chunks=chunks, embedded=embedded)
 
-        return await apply_plan(engine, plan, options, on_page=page_done)
+        return await apply_plan(engine, plan, options, on_page=page_done, embedder=embedder)
 
 
 def _print_report(report: IngestReport, root: Path, options: IngestOptions) -> None:
@@ -117,9 +145,13 @@ def _print_report(report: IngestReport, root: Path, options: IngestOptions) -> N
         fate = " (would be deleted)"
     else:
         fate = " (kept: --prune deletes them)"
+    hidden = ""
+    if plan.hidden:
+        gone = "would leave" if options.dry_run else "left"
+        hidden = f" {len(plan.hidden)} indexed page(s) now draft or unlisted {gone} the index."
     console.print(
         f"{len(plan.new)} new, {len(plan.changed)} changed, {len(plan.unchanged)} unchanged, "
-        f"{removed} removed{fate}; {len(plan.unlisted)} unlisted skipped.",
+        f"{removed} removed{fate}; {len(plan.unlisted)} unlisted skipped.{hidden}",
         highlight=False,
     )
     if not options.dry_run:
@@ -141,7 +173,7 @@ def _print_paths(plan: IngestPlan) -> None:
     groups = (
         ("green", "+", [page.source.source_path for page in plan.new]),
         ("yellow", "~", [page.source.source_path for page in plan.changed]),
-        ("red", "-", [page.source_path for page in plan.removed]),
+        ("red", "-", [page.source_path for page in (*plan.hidden, *plan.removed)]),
     )
     for colour, sign, paths in groups:
         for path in paths:

@@ -3,6 +3,9 @@
 A page is unchanged when the hash of its raw bytes and of everything else that shapes it (surrounding category
 files, addresses, locale, chunk size, this code's version) matches the stored one: it is neither parsed nor chunked.
 
+A page gone from disk stays indexed until a run with `prune`; a page its author marks draft or unlisted leaves
+the index on the next run.
+
 Each new or changed page is written in its own transaction (page row and whole chunk set together, with their
 vectors when an embeddings model is configured), so a reader sees either the old page or the new one, and one bad
 page cannot undo the others. Vectors are computed before that transaction opens, a batch of pages at a time.
@@ -30,14 +33,15 @@ from lectern.llm.embeddings import Embedder
 from lectern.settings import get_settings
 
 # Bump when what is stored per page changes (parsing, chunking, analysis, columns): every page is rewritten once.
-INDEX_FORMAT = "2"
+INDEX_FORMAT = "3"
 
 # PostgreSQL text search configurations by language; any other language is indexed with 'simple'
 # (lower-cased words, no stemming, no stopword list: BM25's IDF then keeps frequent words cheap).
 SEARCH_CONFIGS = {"en": "english"}
 
-# Called after each page written (or refused): its source path and the chunks written.
-PageDone = Callable[[str, int], None]
+# Called after each page written (or refused) or given vectors: its source path, the chunks written, the chunks
+# that got vectors.
+PageDone = Callable[[str, int, int], None]
 # The default embedder: the one the environment configures (EMBEDDINGS), as `lectern ingest` reads it.
 FROM_SETTINGS: Literal["settings"] = "settings"
 EmbedderChoice = Embedder | None | Literal["settings"]
@@ -81,6 +85,7 @@ class IngestPlan:
     unlisted: tuple[str, ...]  # pages marked `unlisted: true`: hidden from search, never indexed
     failures: tuple[BadFile, ...]
     unchanged_pages: tuple[StoredPage, ...] = ()  # the stored rows of `unchanged`
+    hidden: tuple[StoredPage, ...] = ()  # indexed pages since marked draft or unlisted: they leave the index
 
     def without_vectors(self, embedder: Embedder | None) -> tuple[StoredPage, ...]:
         """Unchanged pages that have no vectors yet (ingested without embeddings): they get them."""
@@ -143,6 +148,7 @@ def _plan(root: Path, options: IngestOptions, stored: dict[tuple[str, str], Stor
     changed: list[PlannedPage] = []
     unchanged_pages: list[StoredPage] = []
     unlisted: list[str] = []
+    hidden: list[StoredPage] = []
     failures = list(scan.failures)
     for file in scan.files:
         key = (file.locale, file.source_path)
@@ -155,9 +161,13 @@ def _plan(root: Path, options: IngestOptions, stored: dict[tuple[str, str], Stor
         source = parse_file(file, include_drafts=options.include_drafts)
         if isinstance(source, BadFile):
             failures.append(source)
-        elif source is not None and source.page.unlisted:
-            unlisted.append(source.source_path)
-        elif source is not None:
+        elif source is None or source.page.unlisted:  # a draft, or an unlisted page
+            if source is not None:
+                unlisted.append(source.source_path)
+            # Its author hid it, so it leaves the index now: pruning is for pages gone from disk.
+            if (was_indexed := stored.pop(key, None)) is not None:
+                hidden.append(was_indexed)
+        else:
             planned = PlannedPage(source, page_row(source, options, fingerprint))
             (new if stored.pop(key, None) is None else changed).append(planned)
     # A file that failed to read keeps its last good version: a typo must not remove a page from search.
@@ -171,6 +181,7 @@ def _plan(root: Path, options: IngestOptions, stored: dict[tuple[str, str], Stor
         unlisted=tuple(unlisted),
         failures=tuple(sorted(failures)),
         unchanged_pages=tuple(unchanged_pages),
+        hidden=tuple(sorted(hidden, key=lambda page: (page.source_path, page.locale))),
     )
 
 
@@ -227,15 +238,24 @@ async def apply_plan(
         for (planned, chunks), page_vectors in zip(group, made, strict=True):
             written = await _write_page(sessions, planned, chunks, page_vectors, report)
             if on_page is not None:
-                on_page(planned.source.source_path, written)
+                on_page(planned.source.source_path, written, written if page_vectors is not None else 0)
     if check is not None:
         backfill = [page.id for page in plan.without_vectors(check.embedder)]
-        embedded = await vectors.embed_stored_pages(engine, check.embedder, backfill, check)
+        embedded = await vectors.embed_stored_pages(
+            engine,
+            check.embedder,
+            backfill,
+            check,
+            on_page=None if on_page is None else lambda path, chunks: on_page(path, 0, chunks),
+        )
         report.pages_embedded += embedded.pages
         report.chunks_embedded += embedded.chunks
         if report.pages_embedded and check.dimensions is not None:
             # Made after the writes: building the graph once is faster than growing it row by row.
             await vectors.index_vectors(engine, check.dimensions)
+    if plan.hidden:
+        async with sessions.begin() as session:
+            report.chunks_deleted += await store.delete_pages(session, [page.id for page in plan.hidden])
     if options.prune and plan.removed:
         async with sessions.begin() as session:
             report.chunks_deleted += await store.delete_pages(session, [page.id for page in plan.removed])

@@ -1,6 +1,7 @@
 """Parse one Docusaurus Markdown/MDX document into front matter fields and headed sections of clean text.
 
-MDX noise (imports, comments, JSX) is removed, admonitions become labelled text, code fences stay verbatim.
+MDX noise (imports, comments, JSX, `{expressions}`) is removed, admonitions become labelled text, code fences
+and math stay verbatim.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from typing import TypeAlias
+
+from lectern.ingest.magic_comments import shown_code
 
 # Components whose children are book text; every other JSX component is dropped with its children.
 DEFAULT_KEPT_COMPONENTS = frozenset({"Tabs", "TabItem"})
@@ -33,7 +36,7 @@ class Paragraph:
 
 @dataclass(frozen=True)
 class CodeFence:
-    """A fenced code block exactly as written, fence lines and info string included."""
+    """A fenced code block as written, fence lines and info string included, less Docusaurus's magic comments."""
 
     text: str
     language: str | None
@@ -79,8 +82,10 @@ class ParsedPage:
         return "\n\n".join(parts)
 
 
-def parse_page(text: str, *, file_stem: str, kept_components: frozenset[str] = DEFAULT_KEPT_COMPONENTS) -> ParsedPage:
-    """Parse one Markdown/MDX document; `file_stem` is its file name without the extension."""
+def parse_page(
+    text: str, *, file_stem: str, kept_components: frozenset[str] = DEFAULT_KEPT_COMPONENTS, mdx: bool = False
+) -> ParsedPage:
+    """Parse one Markdown/MDX document; `file_stem` is its file name without the extension, `mdx` true for .mdx."""
     source = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     front_matter, body = _split_front_matter(source)
     strip_prefix = front_matter.get("parse_number_prefixes") is not False
@@ -91,7 +96,11 @@ def parse_page(text: str, *, file_stem: str, kept_components: frozenset[str] = D
     front_matter_title = _text_field(front_matter, "title")
     prose, fences = _without_code_and_comments(body)
     outline = _Outline(front_matter_title)
-    sections = outline.read(_without_jsx(prose, kept_components), fences)
+    # Braces are expressions only in MDX, which front matter `format: md|mdx` may decide. Docusaurus 3 can read
+    # .md files as MDX too, but Markdown written for anything else (and Docusaurus's `markdown.format: 'detect'`)
+    # has braces as text: a .md file keeps them.
+    mdx = {"md": False, "mdx": True}.get(str(front_matter.get("format")), mdx)
+    sections = outline.read(_without_jsx(prose, kept_components, mdx=mdx), fences)
     return ParsedPage(
         doc_id=doc_id,
         title=front_matter_title or outline.first_h1 or doc_id,
@@ -250,7 +259,8 @@ def _without_code_and_comments(body: str) -> tuple[str, list[CodeFence]]:
                     end = i + 1
                     while end < len(lines) and not _closes_fence(lines[end], marker):
                         end += 1
-                    fences.append(CodeFence("\n".join(lines[i : end + 1]).rstrip("\n"), language))
+                    code = shown_code(lines[i + 1 : end], info, language)
+                    fences.append(CodeFence("\n".join([line, *code, *lines[end : end + 1]]).rstrip("\n"), language))
                     out.append(_PLACEHOLDER.format(len(fences) - 1))
                 i = end + 1
                 continue
@@ -330,9 +340,13 @@ def _code_span_end(text: str, start: int) -> int:
 # --- JSX and HTML (over the whole body, fences already set aside) --------------------------------------
 
 _JSX_SPECIAL = re.compile(r"[`<\\]")
+_MDX_SPECIAL = re.compile(r"[`<\\{$]")  # in MDX, also expressions and the math that protects its braces
 _TAG_OPEN = re.compile(r"<(/?)([A-Za-z][\w.:-]*)?")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)>")
 _MAX_TAG_CHARS = 4000
+_HEADING_ID = re.compile(r"\{#[^\s{}]+\}")
+_STRING_EXPRESSION = re.compile(r"""\{\s*(?:'((?:\\.|[^'\\])*)'|"((?:\\.|[^"\\])*)"|`([^`$\\]*)`)\s*\}""")
+_DOLLARS = re.compile(r"\$+")
 _DROPPED_HTML = frozenset({"script", "style", "svg"})  # their children are code or drawing, not text
 _LABEL_MARK = "\ue001"  # a line that labels the next paragraph, as a TabItem labels its content
 _BLOCK_HTML = frozenset(
@@ -354,11 +368,16 @@ class _Tag:
     end: int
 
 
-def _without_jsx(text: str, kept: frozenset[str]) -> str:
-    """Drop tags: HTML and kept components keep their children, other components go with theirs."""
+def _without_jsx(text: str, kept: frozenset[str], *, mdx: bool) -> str:
+    """Drop tags: HTML and kept components keep their children, other components go with theirs.
+
+    With `mdx`, `{…}` expressions go too (their value is only known when the site builds), except a string
+    literal, which keeps its text (`{'<'}` is MDX's way to write a less-than sign), and math stays as written.
+    """
+    specials = _MDX_SPECIAL if mdx else _JSX_SPECIAL
     out: list[str] = []
     i = 0
-    while (special := _JSX_SPECIAL.search(text, i)) is not None:
+    while (special := specials.search(text, i)) is not None:
         start = special.start()
         out.append(text[i:start])
         if special[0] == "\\":
@@ -367,6 +386,13 @@ def _without_jsx(text: str, kept: frozenset[str]) -> str:
         elif special[0] == "`":
             i = _code_span_end(text, start)
             out.append(text[start:i])
+        elif special[0] == "$":
+            # Math (remark-math) is kept as written: its braces and '<' are TeX, not MDX.
+            i = _math_end(text, start)
+            out.append(text[start:i])
+        elif special[0] == "{":
+            replacement, i = _expression(text, start)
+            out.append(replacement)
         elif (link := _AUTOLINK.match(text, start)) is not None:
             out.append(link[1])
             i = link.end()
@@ -378,6 +404,48 @@ def _without_jsx(text: str, kept: frozenset[str]) -> str:
             out.append(replacement)
     out.append(text[i:])
     return "".join(out)
+
+
+@cache
+def _closing_dollars(count: int) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\\$])\${{{count}}}(?!\$)")
+
+
+def _math_end(text: str, start: int) -> int:
+    """End of the `$…$` or `$$…$$` math span opening at `start`, or just past its dollars if it is not one.
+
+    A single dollar follows pandoc's rule, so prices stay prose: no blank after the opening one, none before the
+    closing one, and no digit right after it ("$5 and $10").
+    """
+    run = _DOLLARS.match(text, start)
+    assert run is not None
+    width = run.end() - start
+    paragraph_end = text.find("\n\n", run.end())
+    limit = len(text) if paragraph_end < 0 else paragraph_end
+    if width > 2 or (width == 1 and text[run.end() : run.end() + 1].isspace()):
+        return run.end()
+    closing = _closing_dollars(width).search(text, run.end(), limit)
+    if closing is None or closing.start() == run.end():
+        return run.end()
+    if width == 1 and (text[closing.start() - 1].isspace() or text[closing.end() : closing.end() + 1].isdigit()):
+        return run.end()
+    return closing.end()
+
+
+def _expression(text: str, start: int) -> tuple[str, int]:
+    """What the `{` at `start` leaves in the text, and where reading resumes.
+
+    A heading id (`{#id}`) stays for the outline to read; an unclosed brace, or one whose closing brace lies
+    past the paragraph, is text.
+    """
+    heading_id = _HEADING_ID.match(text, start)
+    if heading_id is not None:
+        return heading_id[0], heading_id.end()
+    end = _expression_end(text, start)
+    if end < 0 or text.find("\n\n", start, end) >= 0:
+        return "{", start + 1
+    literal = _STRING_EXPRESSION.fullmatch(text, start, end)
+    return (next((group for group in literal.groups() if group is not None), "") if literal else ""), end
 
 
 def _replace_tag(text: str, tag: _Tag, kept: frozenset[str]) -> tuple[str, int]:

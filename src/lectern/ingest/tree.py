@@ -139,7 +139,8 @@ def parse_file(
     """Parse one scanned file: its page, why it cannot be read, or None for a draft left out."""
     try:
         text = file.data.decode("utf-8-sig")
-        page = parse_page(text, file_stem=file.path.stem, kept_components=kept_components)
+        mdx = file.path.suffix.lower() == ".mdx"
+        page = parse_page(text, file_stem=file.path.stem, kept_components=kept_components, mdx=mdx)
     except UnicodeDecodeError as exc:
         byte = exc.object[exc.start]
         return BadFile(file.source_path, f"not valid UTF-8: byte 0x{byte:02x} at offset {exc.start}")
@@ -174,7 +175,11 @@ def page_url(page: SourcePage, *, base_url: str = "", route_base: str = "/docs")
 
 
 def _content_roots(root: Path, default_locale: str) -> list[tuple[Path, str]]:
-    """The docs folder in the default locale, then each `i18n/<locale>/…/current` translation."""
+    """The docs folder in the default locale, then each `i18n/<locale>/…/current` translation.
+
+    Older versions (`versioned_docs/version-x/`, `i18n/<locale>/…/version-x/`) are left out: readers are answered
+    from the current book, and near-copies of its pages would crowd its passages out of the results.
+    """
     is_site = (root / "docs").is_dir() and ((root / "i18n").is_dir() or any(root.glob("docusaurus.config.*")))
     roots = [(root / "docs" if is_site else root, default_locale)]
     i18n = root / "i18n"

@@ -111,11 +111,18 @@ async def add_scripted_response(request: Request) -> Response:
 
 
 async def add_scripted_build(request: Request) -> Response:
-    """`POST /_emulator/faults/builds` `{logLines?, errorCode?, errorMessage?}`: next build fails."""
+    """`POST /_emulator/faults/builds` `{outcome?, logLines?, errorCode?, errorMessage?}`: next build fails
+    (outcome `ERROR`, the default) or is canceled (`CANCELED`)."""
     body = await json_object(request)
     lines = body.get("logLines") or []
     if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
         raise bad_request("`logLines` should be a list of strings.")
+    outcome = body.get("outcome", "ERROR")
+    if outcome not in ("ERROR", "CANCELED"):
+        raise bad_request("`outcome` should be ERROR or CANCELED.")
+    if outcome == "CANCELED":
+        emulator_state(request).faults.cancel_next_build(lines)
+        return Response(status_code=204)
     options = {
         name: value
         for name, key in (("error_code", "errorCode"), ("error_message", "errorMessage"))

@@ -92,7 +92,8 @@ def _start_deployment(
         finishes_at=finishes_at,
         script=script,
     )
-    failed = script is not None and script.outcome == "ERROR"
+    outcome = script.outcome if script is not None else "READY"
+    failed = outcome == "ERROR"
     host = (
         store.project_deployment_hosts.get(project.id)
         or store.project_deployment_hosts.get(project.name)
@@ -110,7 +111,7 @@ def _start_deployment(
         created_at=created,
         building_at=building_at,
         finishes_at=finishes_at,
-        outcome="ERROR" if failed else "READY",
+        outcome=outcome,
         build_id=store.ids.prefixed("bld"),
         files=files,
         events=events,

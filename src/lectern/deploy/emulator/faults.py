@@ -1,10 +1,11 @@
-"""Scripted failures for tests: queued 429s and 500s per path pattern, and builds that end in ERROR."""
+"""Scripted failures for tests: queued 429s and 500s per path pattern, and builds that end in ERROR or CANCELED."""
 
 from __future__ import annotations
 
 import fnmatch
 import threading
 from dataclasses import dataclass, field
+from typing import Literal
 
 DEFAULT_BUILD_ERROR_CODE = "BUILD_UTILS_SPAWN_1"
 DEFAULT_BUILD_ERROR_MESSAGE = 'Command "uv sync" exited with 1'
@@ -33,7 +34,7 @@ class ScriptedResponse:
 class ScriptedBuild:
     """How the next created deployment's build ends."""
 
-    outcome: str = "ERROR"
+    outcome: Literal["ERROR", "CANCELED"] = "ERROR"
     log_lines: list[str] = field(default_factory=list)
     error_code: str = DEFAULT_BUILD_ERROR_CODE
     error_message: str = DEFAULT_BUILD_ERROR_MESSAGE
@@ -74,6 +75,11 @@ class Faults:
             self._builds.append(
                 ScriptedBuild(log_lines=list(log_lines or []), error_code=error_code, error_message=error_message)
             )
+
+    def cancel_next_build(self, log_lines: list[str] | None = None) -> None:
+        """Make the next created deployment end CANCELED after printing `log_lines`, as if someone stopped it."""
+        with self._lock:
+            self._builds.append(ScriptedBuild(outcome="CANCELED", log_lines=list(log_lines or [])))
 
     def take_response(self, method: str, path: str) -> ScriptedResponse | None:
         """Consume one use of the first rule matching this request, if any."""

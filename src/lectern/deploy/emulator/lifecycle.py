@@ -1,4 +1,4 @@
-"""Time moves deployments QUEUED → BUILDING → READY/ERROR and finishes promote/rollback jobs.
+"""Time moves deployments QUEUED → BUILDING → READY/ERROR/CANCELED and finishes promote/rollback jobs.
 
 Nothing runs in the background: each request first applies what the clock says has happened.
 """
@@ -32,6 +32,8 @@ def plan_build_events(
     lines.extend(("stdout", text, None) for text in body)
     if script is not None and script.outcome == "ERROR":
         lines.append(("stderr", f"Error: {script.error_message}", "error"))
+    elif script is not None and script.outcome == "CANCELED":
+        lines.append(("stdout", "The deployment was canceled.", None))
     else:
         lines.append(("stdout", "Deployment completed", None))
     span = max(finishes_at - building_at, 0)

@@ -126,7 +126,7 @@ class Deployment:
     created_at: int
     building_at: int
     finishes_at: int
-    outcome: Literal["READY", "ERROR"]
+    outcome: Literal["READY", "ERROR", "CANCELED"]
     build_id: str
     files: list[DeploymentFile]
     events: list[BuildEvent]
