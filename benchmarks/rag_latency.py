@@ -3,9 +3,14 @@ and hybrid with the local all-MiniLM-L6-v2, the query's embedding included), of 
 to its first token against the OpenAI stand-in with a fixed delay (the delay is subtracted: what remains is
 Lectern's own time). Goal: search p95 ≤ 30 ms at 1×, growing sublinearly with the corpus.
 
+Keyword search reads a budget of postings (lectern.search.bm25); beside it, the same search reading every
+posting of the query's terms (exact BM25, the anchor) is timed, and each query's ten scores are compared with it.
+
 The corpus is ingested once with its vectors (cached on disk between runs: embedding it on the CPU takes many
-minutes); the copies are made in SQL, as further books with the same pages, chunks and vectors. Questions are
-section titles of the corpus, sampled with a fixed seed; the 16× copy uses fewer of them.
+minutes); the copies are made in SQL, as further books with the same pages, chunks and vectors (the triggers of
+migration 0007 index them as they would any chunk). Each scale is vacuumed and analysed before it is measured,
+as autovacuum would soon do. Questions are section titles of the corpus, sampled with a fixed seed; the 16× copy
+uses fewer of them.
 Usage: python -m benchmarks.rag_latency [--data PATH] [--queries N] [--queries-16x N]
 """
 
@@ -20,8 +25,8 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import aclosing
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -39,6 +44,7 @@ from lectern.db.session import Database
 from lectern.ingest.index import IngestOptions, ingest_book
 from lectern.llm import close_clients
 from lectern.llm.embeddings import Embedder, embedder_for
+from lectern.search import bm25
 from lectern.search.service import search_passages
 from lectern.settings import Settings
 
@@ -107,14 +113,29 @@ def grow(libpq: str, copies: int, dimensions: int) -> dict[str, float]:
         for number in range(have, copies):
             conn.execute(_COPY_BOOK, {"copy": f"aws-{number}", "book": "aws"})
         timings["copy_seconds"] = time.perf_counter() - started
-        conn.execute("VACUUM ANALYZE book_pages")
-        conn.execute("VACUUM ANALYZE book_chunks")
+        vacuum(conn)
         # The graph is built once, in memory (the default 64 MB would spill at 16×).
         conn.execute("SET maintenance_work_mem = '2GB'")
         started = time.perf_counter()
         conn.execute(definition)
         timings["index_seconds"] = time.perf_counter() - started
     return timings
+
+
+def vacuum(conn: psycopg.Connection) -> None:
+    for table in ("book_pages", "book_chunks", "book_postings", "book_terms", "book_locales"):
+        conn.execute(f"VACUUM ANALYZE {table}")
+
+
+@contextmanager
+def every_posting() -> Iterator[None]:
+    """Keyword search reading every posting of the query's terms: exact BM25, whatever the corpus's size."""
+    budget = bm25.MIN_POSTINGS
+    bm25.MIN_POSTINGS = 2**31 - 1
+    try:
+        yield
+    finally:
+        bm25.MIN_POSTINGS = budget
 
 
 def questions(libpq: str, count: int) -> list[str]:
@@ -163,6 +184,10 @@ async def scale_run(
         async with database.read_session() as session:
             await search_passages(session, query, k=10, settings=settings)
 
+    async def exhaustive(query: str) -> None:
+        with every_posting():
+            await search(keyword, query)
+
     async def embed_only(query: str) -> None:
         await embedder.embed([query])
 
@@ -200,10 +225,32 @@ async def scale_run(
     server.set_delay(LLM_DELAY)
     return {
         "search: keyword": await measure(queries, lambda q: search(keyword, q)),
+        "search: keyword, every posting read (exact)": await measure(queries, exhaustive),
         "search: hybrid": await measure(queries, lambda q: search(hybrid, q)),
         "of which: query embedding": await measure(queries, embed_only),
         "chat: extractive": await measure(queries, extractive),
         "chat: LLM, first token minus the stand-in's delay": await measure(queries, first_token),
+    }
+
+
+async def agreement(database: Database, queries: Sequence[str], keyword: Settings) -> dict[str, float]:
+    """How often the budgeted keyword search returns the exact top ten (scores compared, ties by any chunk)."""
+    same_ten = same_first = 0
+    shares = []
+    for query in queries:
+        async with database.read_session() as session:
+            found = [r.score for r in (await search_passages(session, query, k=10, settings=keyword)).results]
+            with every_posting():
+                exact = [r.score for r in (await search_passages(session, query, k=10, settings=keyword)).results]
+        same_ten += [round(s, 9) for s in found] == [round(s, 9) for s in exact]
+        same_first += bool(found) == bool(exact) and (not found or round(found[0], 9) == round(exact[0], 9))
+        if exact:
+            shares.append(sum(found) / sum(exact))
+    return {
+        "same_top10": same_ten / len(queries),
+        "same_top1": same_first / len(queries),
+        "score_share_mean": statistics.mean(shares),
+        "score_share_min": min(shares),
     }
 
 
@@ -230,6 +277,8 @@ async def run(data: Path, count: int, count_16x: int) -> dict[str, Any]:
         f" ({sum(embedder.calls)} texts embedded, the rest from the cache)",
         flush=True,
     )
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        vacuum(conn)
     all_queries = questions(libpq, count)
     results: dict[str, Any] = {
         "pages": report.pages_written,
@@ -245,9 +294,16 @@ async def run(data: Path, count: int, count_16x: int) -> dict[str, Any]:
             queries = all_queries if scale < 16 else all_queries[:count_16x]
             print(f"{scale}×: {growth}; {len(queries)} queries", flush=True)
             measured = await scale_run(database, queries, keyword, hybrid, llm, real, server)
-            results["scales"][f"{scale}x"] = {"chunks": report.chunks_written * scale, **growth, **measured}
+            agreed = await agreement(database, queries, keyword)
+            results["scales"][f"{scale}x"] = {
+                "chunks": report.chunks_written * scale,
+                **growth,
+                **measured,
+                "keyword vs exact BM25": agreed,
+            }
             for name, value in measured.items():
                 print(f"  {name}: p50 {value['p50']:.1f} ms, p95 {value['p95']:.1f} ms", flush=True)
+            print(f"  keyword vs exact BM25: {agreed}", flush=True)
         await close_clients()
     await database.dispose()
     return results
@@ -255,8 +311,8 @@ async def run(data: Path, count: int, count_16x: int) -> dict[str, Any]:
 
 def table(results: dict[str, Any]) -> str:
     scales = results["scales"]
-    names = list(next(iter(scales.values())))
-    names = [n for n in names if isinstance(next(iter(scales.values()))[n], dict)]
+    first = next(iter(scales.values()))
+    names = [n for n, v in first.items() if isinstance(v, dict) and "p50" in v]
     header = "| | " + " | ".join(f"{s} ({v['chunks']:,} chunks) p50 / p95" for s, v in scales.items()) + " |"
     lines = [header, "|---|" + "---:|" * len(scales)]
     for name in names:

@@ -33,7 +33,7 @@ from benchmarks.stats import save
 from lectern.db.session import Database
 from lectern.ingest.index import IngestOptions, ingest_book
 from lectern.llm.embeddings import Embedder, embedder_for
-from lectern.search import fusion, repository
+from lectern.search import bm25, fusion, repository
 from lectern.search.service import candidate_depth, search_passages
 from lectern.settings import Settings
 
@@ -117,7 +117,7 @@ def bm25s_anchor(corpus: Corpus, questions: Sequence[Question]) -> list[list[str
     import Stemmer
 
     stemmer = Stemmer.Stemmer("english")
-    index = bm25s.BM25(k1=repository.K1, b=repository.B, method="lucene")
+    index = bm25s.BM25(k1=bm25.K1, b=bm25.B, method="lucene")
     index.index(bm25s.tokenize(corpus.texts, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
     tokens = bm25s.tokenize([q.text for q in questions], stopwords="en", stemmer=stemmer, show_progress=False)
     found, scores = index.retrieve(tokens, k=CHUNKS, show_progress=False)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from pathlib import Path
 
 import psycopg
@@ -13,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from lectern.errors import InvalidInput
 from lectern.ingest.index import IngestOptions, ingest_book
-from lectern.search.repository import K1, B
+from lectern.search.bm25 import K1, B
 from lectern.search.service import marked_snippet, search_passages
 from tests.search.conftest import BASE_URL
+from tests.search.postings import python_bm25
 
 
 def urls(found: object) -> list[str]:
@@ -54,28 +53,9 @@ async def test_scores_are_bm25_over_the_scope(session: AsyncSession, clean_datab
     found = await search_passages(session, question, k=50, locale="en")
 
     with psycopg.connect(clean_database) as conn:
-        (lexemes,) = conn.execute("SELECT tsvector_to_array(to_tsvector('english', %s))", [question]).fetchone()  # type: ignore[misc]
-        chunks = conn.execute(
-            """SELECT id, url, term_count,
-                      (SELECT array_agg(lexeme || ':' || cardinality(positions)) FROM unnest(tsv))
-               FROM book_chunks WHERE locale = 'en'"""
-        ).fetchall()
-    terms = {chunk_id: dict(entry.rsplit(":", 1) for entry in entries) for chunk_id, _, _, entries in chunks}
-    lengths = {chunk_id: length for chunk_id, _, length, _ in chunks}
-    average = sum(lengths.values()) / len(lengths)
-    df = Counter(lexeme for counts in terms.values() for lexeme in counts if lexeme in lexemes)
-
-    def bm25(chunk_id: int) -> float:
-        score = 0.0
-        for lexeme in lexemes:
-            if tf := int(terms[chunk_id].get(lexeme, 0)):
-                idf = math.log(1 + (len(lengths) - df[lexeme] + 0.5) / (df[lexeme] + 0.5))
-                score += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[chunk_id] / average))
-        return score
-
-    url_of = {chunk_id: url for chunk_id, url, _, _ in chunks}
-    expected = sorted(((bm25(chunk_id), url_of[chunk_id]) for chunk_id in lengths), key=lambda pair: -pair[0])
-    expected = [(score, url) for score, url in expected if score > 0]
+        scores = python_bm25(conn, question)
+        url_of = dict(conn.execute("SELECT id, url FROM book_chunks").fetchall())
+    expected = sorted(((score, url_of[chunk_id]) for chunk_id, score in scores.items()), key=lambda pair: -pair[0])
     assert len(expected) > 2
     assert urls(found) == [url for _, url in expected]
     assert [result.score for result in found.results] == pytest.approx([score for score, _ in expected])

@@ -12,14 +12,16 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql import JSONB, REAL, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lectern.db.base import Base
@@ -148,6 +150,58 @@ class BookChunk(Base):
     # Any size, so that a new model can be rolled in beside the old one; the HNSW index is per size (a partial
     # index on `embedding::vector(n)`, made by ingest for the size in use: lectern.ingest.vectors).
     embedding: Mapped[list[float] | None] = mapped_column(VECTOR())
+
+
+class BookLocale(Base):
+    """Per locale: how many chunks its pages hold and their indexed terms (BM25's N and average length).
+
+    Kept by the triggers on book_chunks (migration 0007), like BookTerm and BookPosting.
+    """
+
+    __tablename__ = "book_locales"
+
+    locale: Mapped[str] = mapped_column(String(35), primary_key=True)
+    search_config: Mapped[str] = mapped_column(String(63), nullable=False)  # of its latest chunks
+    chunks: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    terms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class BookTerm(Base):
+    """A lexeme of one locale, and how many chunks hold it (its document frequency); 0 rows are kept."""
+
+    __tablename__ = "book_terms"
+    __table_args__ = (
+        Index("uq_book_terms_locale_lexeme", "locale", "lexeme", unique=True),
+        {"postgresql_with": {"fillfactor": 70}},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(35), nullable=False)
+    lexeme: Mapped[str] = mapped_column(Text, nullable=False)
+    chunks: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class BookPosting(Base):
+    """One lexeme in one chunk: how often (tf), the chunk's length, and the impact that orders a term's postings."""
+
+    __tablename__ = "book_postings"
+    __table_args__ = (
+        Index(
+            "ix_book_postings_term_id_impact",
+            "term_id",
+            text("impact DESC"),
+            postgresql_include=["chunk_id", "tf", "terms"],
+        ),
+    )
+
+    # The primary key also carries tf and the length (INCLUDE in migration 0007), so rescoring reads the index only.
+    # No foreign key to book_chunks: its check would cost every one of a page's ~300 postings; the triggers that
+    # write postings also delete them.
+    chunk_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    term_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # book_terms.id
+    impact: Mapped[float] = mapped_column(REAL, nullable=False)
+    tf: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    terms: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class RequestMetric(Base):

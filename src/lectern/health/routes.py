@@ -23,6 +23,7 @@ class ContractUnreadable(AppError):
     code = "contract_unreadable"
     title = "Environment contract unreadable"
 
+
 HEALTH_JSON = "application/health+json"
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lectern.db.models import BookChunk, BookPage
+from lectern.db.models import BookPage
 from lectern.ingest.chunking import Chunk
 
 
@@ -82,15 +82,55 @@ class PageToEmbed:
     chunks: tuple[tuple[int, str], ...]
 
 
-# The analyzer runs in PostgreSQL, so the term count (BM25's document length) is read off the vector it built.
-_INSERT_CHUNK = text(
+# The page's row inserted or updated, its old chunks deleted (the triggers of migration 0007 unindex them), in one
+# round trip. The commit need not wait for the WAL to reach the disk, which is most of a small page's write: a
+# crash can lose only the last pages written, each whole, and the next run finds them missing or stale and writes
+# them again.
+_REPLACE_PAGE = text(
     """
-    INSERT INTO book_chunks
-        (page_id, ordinal, text, heading_path, anchor, url, locale, char_count, term_count, tsv, embedding)
-    SELECT :page_id, :ordinal, :text, CAST(:heading_path AS text[]), :anchor, :url, :locale, :char_count,
-           (SELECT coalesce(sum(cardinality(t.positions)), 0) FROM unnest(v.tsv) AS t),
-           v.tsv, CAST(:embedding AS vector)
-    FROM (SELECT to_tsvector(CAST(:search_config AS regconfig), :text) AS tsv) AS v
+    WITH page AS (
+        INSERT INTO book_pages AS p
+            (book, locale, source_path, doc_id, title, route, url, description, search_config, content_hash,
+             chunk_count, term_count, embedding_model, embedding_dimensions)
+        VALUES (:book, :locale, :source_path, :doc_id, :title, :route, :url, :description, :search_config,
+                :content_hash, :chunks, 0, :embedding_model, :embedding_dimensions)
+        ON CONFLICT (book, locale, source_path) DO UPDATE
+            SET doc_id = excluded.doc_id, title = excluded.title, route = excluded.route, url = excluded.url,
+                description = excluded.description, search_config = excluded.search_config,
+                content_hash = excluded.content_hash, chunk_count = excluded.chunk_count, term_count = 0,
+                embedding_model = excluded.embedding_model, embedding_dimensions = excluded.embedding_dimensions,
+                updated_at = now()
+        RETURNING p.id
+    ),
+    gone AS (
+        DELETE FROM book_chunks WHERE page_id = (SELECT id FROM page) RETURNING id
+    )
+    SELECT (SELECT id FROM page), (SELECT count(*) FROM gone), set_config('synchronous_commit', 'off', true)
+    """
+)
+
+# A page's chunks in one statement, so the triggers that index them (postings, term counters, locale totals) run
+# once per page; the page's term count is their sum. The analyzer runs in PostgreSQL, so a chunk's term count
+# (BM25's document length) is read off the vector it built. Heading paths travel as JSON arrays: a text[] cannot
+# hold arrays of unequal lengths.
+_INSERT_CHUNKS = text(
+    """
+    WITH inserted AS (
+        INSERT INTO book_chunks
+            (page_id, ordinal, text, heading_path, anchor, url, locale, char_count, term_count, tsv, embedding)
+        SELECT :page_id, c.ordinal, c.text,
+               ARRAY(SELECT jsonb_array_elements_text(CAST(c.heading_path AS jsonb))),
+               c.anchor, c.url, :locale, c.char_count,
+               (SELECT coalesce(sum(cardinality(t.positions)), 0) FROM unnest(v.tsv) AS t),
+               v.tsv, CAST(c.embedding AS vector)
+        FROM unnest(CAST(:ordinals AS integer[]), CAST(:texts AS text[]), CAST(:heading_paths AS text[]),
+                    CAST(:anchors AS text[]), CAST(:urls AS text[]), CAST(:char_counts AS integer[]),
+                    CAST(:embeddings AS text[]))
+             AS c(ordinal, text, heading_path, anchor, url, char_count, embedding)
+        CROSS JOIN LATERAL (SELECT to_tsvector(CAST(:search_config AS regconfig), c.text) AS tsv) AS v
+        RETURNING term_count
+    )
+    UPDATE book_pages SET term_count = (SELECT sum(term_count) FROM inserted) WHERE id = :page_id
     """
 )
 
@@ -125,41 +165,26 @@ async def replace_page(
     if vectors is not None and len(vectors.vectors) != len(chunks):
         raise ValueError(f"{len(vectors.vectors)} vectors for {len(chunks)} chunks")
     model, dimensions = (vectors.model, vectors.dimensions or None) if vectors is not None else (None, None)
-    values = {**asdict(page), "embedding_model": model, "embedding_dimensions": dimensions}
-    changing = {k: v for k, v in values.items() if k not in ("book", "locale", "source_path")}
-    upsert = (
-        insert(BookPage)
-        .values(**values, chunk_count=len(chunks), term_count=0)
-        .on_conflict_do_update(
-            index_elements=[BookPage.book, BookPage.locale, BookPage.source_path],
-            set_={**changing, "chunk_count": len(chunks), "updated_at": func.now()},
-        )
-        .returning(BookPage.id)
-    )
-    page_id: uuid.UUID = (await session.execute(upsert)).scalar_one()
-    deleted = await session.execute(delete(BookChunk).where(BookChunk.page_id == page_id).returning(BookChunk.id))
+    values = {**asdict(page), "embedding_model": model, "embedding_dimensions": dimensions, "chunks": len(chunks)}
+    page_id, deleted, _ = (await session.execute(_REPLACE_PAGE, values)).one()
     if chunks:
+        embeddings = [vector_literal(v) for v in vectors.vectors] if vectors is not None else [None] * len(chunks)
         await session.execute(
-            _INSERT_CHUNK,
-            [
-                {
-                    "page_id": page_id,
-                    "ordinal": chunk.ordinal,
-                    "text": chunk.text,
-                    "heading_path": list(chunk.heading_path),
-                    "anchor": chunk.anchor,
-                    "url": chunk.url,
-                    "locale": page.locale,
-                    "char_count": chunk.char_count,
-                    "search_config": page.search_config,
-                    "embedding": vector_literal(vectors.vectors[i]) if vectors is not None else None,
-                }
-                for i, chunk in enumerate(chunks)
-            ],
+            _INSERT_CHUNKS,
+            {
+                "page_id": page_id,
+                "locale": page.locale,
+                "search_config": page.search_config,
+                "ordinals": [chunk.ordinal for chunk in chunks],
+                "texts": [chunk.text for chunk in chunks],
+                "heading_paths": [json.dumps(list(chunk.heading_path)) for chunk in chunks],
+                "anchors": [chunk.anchor for chunk in chunks],
+                "urls": [chunk.url for chunk in chunks],
+                "char_counts": [chunk.char_count for chunk in chunks],
+                "embeddings": embeddings,
+            },
         )
-    terms = select(func.coalesce(func.sum(BookChunk.term_count), 0)).where(BookChunk.page_id == page_id)
-    await session.execute(update(BookPage).where(BookPage.id == page_id).values(term_count=terms.scalar_subquery()))
-    return PageWrite(page_id, len(deleted.all()), len(chunks))
+    return PageWrite(page_id, deleted, len(chunks))
 
 
 async def delete_pages(session: AsyncSession, page_ids: Sequence[uuid.UUID]) -> int:

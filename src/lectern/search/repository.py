@@ -1,5 +1,5 @@
-"""All SQL for search: OR-ed query lexemes matched through the GIN index and ranked with BM25 in PostgreSQL, and
-the chunks nearest to a query vector, found through the HNSW index of their size."""
+"""All SQL for search: BM25 over the postings of the query's lexemes (lectern.search.bm25), and the chunks
+nearest to a query vector, found through the HNSW index of their size."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lectern.ingest.store import vector_expression, vector_literal
+from lectern.search import bm25
 
-# BM25 parameters (Robertson, as Lucene and Elasticsearch default them).
-K1 = 1.2
-B = 0.75
 # ts_headline wraps matches in these private-use characters (stripped from the text first): the
 # service escapes the snippet as HTML and only then turns them into <mark> tags.
 MARK_START = "\ue000"
@@ -22,87 +20,25 @@ _HEADLINE = (
     f'StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=18, MinWords=6, MaxFragments=2, FragmentDelimiter=" … "'
 )
 
-# A query's lexemes OR-ed into one tsquery, each quoted so that no query text is read as tsquery syntax.
-_OR_QUERY = """
-CAST(string_agg('''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') || '''', ' | ') AS tsquery)
-""".strip()
-
-# Per locale in the scope, the query's lexemes (stopwords removed, stemmed as that locale's chunks were)
-# OR-ed into one tsquery. Document frequencies come from the matches themselves: every chunk holding a
-# query term matches the OR query, so counting matches per term gives the exact df over the scope. N and
-# the average chunk length come from the per-page totals kept at ingest.
-_STATISTICS = """
-WITH scope AS MATERIALIZED (
-    SELECT p.id, p.title, p.source_path, p.locale, p.search_config, p.chunk_count, p.term_count, p.embedding_model
-    FROM book_pages AS p
-    WHERE {scope}
-),
-corpus AS MATERIALIZED (
-    SELECT sum(chunk_count)::float8 AS chunks,
-           sum(term_count)::float8 / nullif(sum(chunk_count), 0) AS average_terms
-    FROM scope
-),
-queries AS (
-    SELECT languages.locale, languages.search_config,
-           array_agg(lexeme) AS lexemes,
-           {or_query} AS query
-    FROM (SELECT DISTINCT locale, search_config FROM scope) AS languages,
-         unnest(tsvector_to_array(to_tsvector(CAST(languages.search_config AS regconfig), :q))) AS lexeme
-    GROUP BY languages.locale, languages.search_config
-),
-matches AS (
-    SELECT c.id AS chunk_id, c.term_count, q.search_config, t.lexeme, cardinality(t.positions) AS tf
-    FROM queries AS q
-    JOIN book_chunks AS c ON c.locale = q.locale AND c.tsv @@ q.query
-    JOIN scope AS s ON s.id = c.page_id
-    -- Only the query's lexemes, picked out in C (weight them A, keep A) rather than row by row in SQL.
-    CROSS JOIN LATERAL unnest(ts_filter(setweight(c.tsv, 'A', q.lexemes), '{a}')) AS t
-),
-frequencies AS (
-    SELECT search_config, lexeme, count(*)::float8 AS df
-    FROM matches
-    GROUP BY search_config, lexeme
-)""".replace("{or_query}", _OR_QUERY)
-# Every matching chunk's BM25 score.
-_BM25 = """
-    SELECT m.chunk_id,
-           sum(
-               ln(1 + (corpus.chunks - f.df + 0.5) / (f.df + 0.5))
-               * m.tf * (:k1 + 1)
-               / (m.tf + :k1 * (1 - :b + :b * m.term_count / corpus.average_terms))
-           ) AS score
-    FROM matches AS m
-    JOIN frequencies AS f USING (search_config, lexeme)
-    CROSS JOIN corpus
-    GROUP BY m.chunk_id"""
-# The `k` best.
-_RANKING = (
-    _STATISTICS
-    + ",\nranked AS ("
-    + _BM25
-    + """
-    ORDER BY score DESC, m.chunk_id
-    LIMIT :k
-)
-"""
-)
+# The best chunks with their pages, and snippets for those only.
 _KEYWORD_HITS = """
-SELECT r.score, c.page_id, s.title, c.url, c.heading_path, s.source_path,
+SELECT r.score, c.page_id, p.title, c.url, c.heading_path, p.source_path,
        ts_headline(
-           CAST(s.search_config AS regconfig),
+           CAST(p.search_config AS regconfig),
            translate(regexp_replace(c.text, '^[^\\n]*\\n\\n', ''), :markers, ''),
            q.query,
            :headline
        ) AS snippet
 FROM ranked AS r
 JOIN book_chunks AS c ON c.id = r.chunk_id
-JOIN scope AS s ON s.id = c.page_id
+JOIN book_pages AS p ON p.id = c.page_id
 JOIN queries AS q ON q.locale = c.locale
 ORDER BY r.score DESC, r.chunk_id
 """
 
-# The scope's filters, chosen from these fixed fragments only: values always travel as parameters.
-_LOCALE = "lower(p.locale) = lower(:locale)"
+# The scope's filters, chosen from these fixed fragments only: values always travel as parameters. The locale
+# filters both the pages (`p`) and the locales whose totals and counters weigh the terms (`l`).
+_LOCALE = "lower({table}.locale) = lower(:locale)"
 _PREFIX = (
     "(starts_with(p.url, :prefix)"
     " OR starts_with(regexp_replace(p.url, '^[a-z][a-z0-9+.-]*://[^/]*', '', 'i'), :prefix))"
@@ -122,31 +58,39 @@ class KeywordHit:
     snippet: str
 
 
-def _scope(locale: str | None, prefix: str | None, params: dict[str, object]) -> str:
-    """The scope's filters on pages `p`, chosen from the fixed fragments; their values go into `params`."""
-    conditions = ["true"]
+@dataclass(frozen=True)
+class _Scope:
+    """The scope's filters, on locales' totals (`l`) and on pages (`p`), and whether a prefix narrows it."""
+
+    locales: str
+    pages: str
+    prefix: bool
+
+    def ranking(self) -> str:
+        """The BM25 CTEs over this scope."""
+        ctes = bm25.ranking(prefix=self.prefix)
+        return ctes.replace("{languages}", self.locales).replace("{scope}", self.pages)
+
+
+def _scope(locale: str | None, prefix: str | None, params: dict[str, object]) -> _Scope:
+    """The scope's filters, chosen from the fixed fragments; their values go into `params`."""
+    locales, pages = ["true"], ["true"]
     if locale is not None:
-        conditions.append(_LOCALE)
+        locales.append(_LOCALE.replace("{table}", "l"))
+        pages.append(_LOCALE.replace("{table}", "p"))
         params["locale"] = locale
     if prefix is not None:
-        conditions.append(_PREFIX)
+        pages.append(_PREFIX)
         params["prefix"] = prefix
-    return " AND ".join(conditions)
+    return _Scope(" AND ".join(locales), " AND ".join(pages), prefix is not None)
 
 
 async def keyword_hits(
     session: AsyncSession, query: str, *, k: int, locale: str | None = None, prefix: str | None = None
 ) -> list[KeywordHit]:
     """The `k` best chunks for `query` among the pages in scope (locale, URL or path prefix)."""
-    params: dict[str, object] = {
-        "q": query,
-        "k": k,
-        "k1": K1,
-        "b": B,
-        "markers": MARK_START + MARK_END,
-        "headline": _HEADLINE,
-    }
-    statement = text((_RANKING + _KEYWORD_HITS).replace("{scope}", _scope(locale, prefix, params)))
+    params = {**bm25.parameters(query, k), "markers": MARK_START + MARK_END, "headline": _HEADLINE}
+    statement = text(_scope(locale, prefix, params).ranking() + _KEYWORD_HITS)
     rows = await session.execute(statement, params)
     return [KeywordHit(*row) for row in rows]
 
@@ -166,7 +110,7 @@ exact AS (
     FROM scope AS s
     JOIN book_chunks AS c ON c.page_id = s.id
     WHERE s.embedding_model = :model AND vector_dims(c.embedding) = {dimensions}
-      AND (SELECT chunks FROM corpus) <= :exact_limit
+      AND (SELECT chunks FROM scope_size) <= :exact_limit
     ORDER BY c.embedding <=> CAST(:embedding AS vector), c.id
     LIMIT :depth
 ),
@@ -183,7 +127,7 @@ indexed AS (
              ORDER BY {column} <=> {vector}
              LIMIT :depth
          ) AS n
-    WHERE (SELECT chunks FROM corpus) > :exact_limit
+    WHERE (SELECT chunks FROM scope_size) > :exact_limit
 ),
 nearest AS (
     SELECT chunk_id, row_number() OVER (ORDER BY similarity DESC, chunk_id) AS rank
@@ -193,26 +137,16 @@ pool AS (
     SELECT chunk_id FROM ranked UNION SELECT chunk_id FROM nearest
 )
 -- Each candidate with both scores: a keyword hit's cosine similarity, a vector hit's BM25 score (0: no term).
-SELECT pool.chunk_id, r.rank, n.rank, coalesce(b.score, 0),
-       CASE WHEN s.embedding_model = :model AND vector_dims(c.embedding) = {dimensions}
+SELECT pool.chunk_id, r.rank, n.rank, coalesce({bm25}, 0),
+       CASE WHEN p.embedding_model = :model AND vector_dims(c.embedding) = {dimensions}
             THEN 1 - (c.embedding <=> CAST(:embedding AS vector)) END
 FROM pool
 JOIN book_chunks AS c ON c.id = pool.chunk_id
-JOIN scope AS s ON s.id = c.page_id
-LEFT JOIN ranked AS r ON r.chunk_id = pool.chunk_id
+JOIN book_pages AS p ON p.id = c.page_id
+LEFT JOIN (SELECT chunk_id, row_number() OVER (ORDER BY score DESC, chunk_id) AS rank FROM ranked) AS r
+    ON r.chunk_id = pool.chunk_id
 LEFT JOIN nearest AS n ON n.chunk_id = pool.chunk_id
-LEFT JOIN scored AS b ON b.chunk_id = pool.chunk_id
-"""
-# Candidates keep every matching chunk's BM25 score, and number the best `k`.
-_NUMBERED = """
-),
-ranked AS (
-    SELECT chunk_id, row_number() OVER (ORDER BY score DESC, chunk_id) AS rank
-    FROM scored
-    ORDER BY score DESC, chunk_id
-    LIMIT :k
-)"""
-_SCORED = _STATISTICS + ",\nscored AS (" + _BM25 + _NUMBERED
+""".replace("{bm25}", bm25.EXACT_SCORE.replace("{chunk}", "pool.chunk_id"))
 # Up to this many chunks in scope, the vector leg computes every distance instead of using the HNSW index.
 EXACT_SCAN_CHUNKS = 2000
 
@@ -240,10 +174,7 @@ async def candidates(
 ) -> list[Candidate]:
     """The `depth` best chunks by BM25 and the `depth` nearest by cosine among `model`'s vectors, in one query."""
     params: dict[str, object] = {
-        "q": query,
-        "k": depth,
-        "k1": K1,
-        "b": B,
+        **bm25.parameters(query, depth),
         "embedding": vector_literal(vector),
         "model": model,
         "depth": depth,
@@ -251,12 +182,14 @@ async def candidates(
         "exact_limit": EXACT_SCAN_CHUNKS,
     }
     dimensions = len(vector)
+    scope = _scope(locale, prefix, params)
     nearest = (
         _NEAREST.replace("{column}", vector_expression(dimensions, "c.embedding"))
         .replace("{vector}", vector_expression(dimensions, "CAST(:embedding AS vector)"))
         .replace("{dimensions}", str(int(dimensions)))
+        .replace("{scope}", scope.pages)
     )
-    statement = text((_SCORED + nearest).replace("{scope}", _scope(locale, prefix, params)))
+    statement = text(scope.ranking() + nearest)
     return [Candidate(*row) for row in await session.execute(statement, params)]
 
 
@@ -285,7 +218,7 @@ FROM chosen AS c
 JOIN pages AS p ON p.id = c.page_id
 LEFT JOIN queries AS q ON q.search_config = p.search_config
 ORDER BY c.position
-""".replace("{or_query}", _OR_QUERY)
+""".replace("{or_query}", bm25.OR_QUERY)
 
 
 @dataclass(frozen=True)
