@@ -75,17 +75,60 @@ async def test_the_pages_are_listed_in_sidebar_order(client: AsyncClient, make_s
         "03-reference/index.md": "# Reference\n\nThe folder's own page.\n",
         "02-tutorial.md": "# Tutorial\n\nSecond.\n",
     }
-    root = tmp_path / "site"
+    write_pages(tmp_path / "site", pages)
+    await ingest(make_settings, tmp_path / "site")
+
+    listed = (await client.get("/api/book/pages")).json()["pages"]
+
+    assert [page["title"] for page in listed] == ["Welcome", "Tutorial", "Reference", "CLI", "API", "Appendix"]
+
+
+async def test_front_matter_and_category_positions_order_the_list(
+    client: AsyncClient, make_settings: Any, tmp_path: Path
+) -> None:
+    pages = {
+        "zeta.md": "---\nsidebar_position: 1\n---\n# Zeta\n\nFirst by its position, whatever its name.\n",
+        "alpha.md": "# Alpha\n\nNo position: after every positioned item.\n",
+        "beta.md": "---\nsidebar_position: 3\n---\n# Beta\n\nAfter the reference folder.\n",
+        "reference/_category_.json": '{"label": "Reference", "position": 2}',
+        "reference/b-cli.md": "---\nsidebar_position: 1\n---\n# CLI\n\nFirst in its folder.\n",
+        "reference/a-api.md": "# API\n\nUnpositioned in its folder.\n",
+    }
+    write_pages(tmp_path / "site", pages)
+    await ingest(make_settings, tmp_path / "site")
+
+    listed = (await client.get("/api/book/pages")).json()["pages"]
+
+    assert [page["title"] for page in listed] == ["Zeta", "CLI", "API", "Beta", "Alpha"]
+
+
+async def test_the_projects_own_book_follows_its_positions(client: AsyncClient, make_settings: Any) -> None:
+    docs = Path(__file__).parents[2] / "docs"
+    await ingest(make_settings, docs)
+
+    listed = (await client.get("/api/book/pages")).json()["pages"]
+    routes = [page["route"] for page in listed]
+
+    assert listed[0]["title"] == "What Lectern is"
+    decisions = [i for i, route in enumerate(routes) if route.startswith("/decisions/")]
+    assert decisions == list(range(decisions[0], decisions[0] + 5))  # together, in their own positions' order
+    assert [listed[i]["title"][:4] for i in decisions] == ["0001", "0002", "0003", "0004", "0005"]
+    # The folder's `position: 16` puts it after the top-level pages (1 to 15), before the reference folder (17).
+    assert routes.index("/benchmarks") < decisions[0] and decisions[-1] < routes.index("/reference/vercel-emulator")
+    top_level = [route for route in routes if route.count("/") == 1]
+    assert top_level[:3] == ["/intro", "/getting-started", "/configuration"]
+
+
+def write_pages(root: Path, pages: dict[str, str]) -> None:
     for relative, text in pages.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         (root / relative).write_text(text, encoding="utf-8")
+
+
+async def ingest(make_settings: Any, root: Path) -> None:
     database = Database(make_settings())
     try:
         report = await ingest_book(await database.engine(), root, IngestOptions(base_url="http://127.0.0.1:8000"))
         assert report.ok, report.failures
     finally:
         await database.dispose()
-
-    listed = (await client.get("/api/book/pages")).json()["pages"]
-
-    assert [page["title"] for page in listed] == ["Welcome", "Tutorial", "Reference", "CLI", "API", "Appendix"]

@@ -1,4 +1,4 @@
-"""Database helpers other test folders reuse: psycopg URLs and a throw-away unmigrated database."""
+"""Database helpers other test folders reuse: psycopg URLs, a throw-away unmigrated database, a downgrade."""
 
 from __future__ import annotations
 
@@ -24,3 +24,16 @@ def empty_database(server_url: str) -> Iterator[str]:
     yield libpq(server_url, name).replace("postgresql://", "postgresql+psycopg://", 1)
     with psycopg.connect(libpq(server_url, "postgres"), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def downgrade(database: str, revision: str) -> None:
+    """Migrate the database at this SQLAlchemy URL down to `revision`."""
+    from alembic import command
+    from alembic.config import Config
+
+    from lectern.db import migrate
+
+    config = Config()
+    config.set_main_option("script_location", str(migrate.MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", database)
+    command.downgrade(config, revision)

@@ -204,6 +204,32 @@ async def test_a_page_changes_with_its_bytes_or_the_files_around_it(
     assert sorted([*plan.unchanged, *changed]) == SITE_PAGES
 
 
+async def test_sidebar_positions_are_stored_and_follow_a_changed_category_position(
+    engine: AsyncEngine, clean_database: str, site: Path
+) -> None:
+    query = "SELECT source_path, sidebar_positions FROM book_pages WHERE source_path LIKE %s ORDER BY source_path"
+    await ingest_book(engine, site, OPTIONS)
+    assert rows(clean_database, query, "docs/%") == [
+        ("docs/01-getting-started/01-install.mdx", [2.0, 1.0]),
+        ("docs/01-getting-started/02-configure.md", [2.0, 2.0]),
+        ("docs/02-guides/03-deploy.md", [3.0, 3.0]),
+        ("docs/02-guides/index.md", [3.0, None]),
+        ("docs/intro.md", [1.0]),
+    ]
+
+    write(site, "docs/02-guides/_category_.yml", "label: Guides\nposition: 0.5\n")
+    report = await ingest_book(engine, site, OPTIONS)
+
+    assert report.plan.changed and {page.source.source_path for page in report.plan.changed} == {
+        "docs/02-guides/03-deploy.md",
+        "docs/02-guides/index.md",
+    }
+    assert rows(clean_database, query, "docs/02-guides/%") == [
+        ("docs/02-guides/03-deploy.md", [0.5, 3.0]),
+        ("docs/02-guides/index.md", [0.5, None]),
+    ]
+
+
 async def test_a_new_chunk_size_rewrites_every_page_a_new_locale_its_own(
     engine: AsyncEngine, clean_database: str
 ) -> None:

@@ -113,6 +113,26 @@ def test_position_comes_from_front_matter_else_the_number_prefix(book: BookTree)
     assert pages["docs/02-guides/writing-docs.md"].position is None
 
 
+def test_sidebar_positions_are_the_folders_category_positions_then_the_pages(book: BookTree) -> None:
+    pages = by_path(book)
+    assert pages["docs/intro.md"].sidebar_positions == (1,)
+    assert pages["docs/01-getting-started/02-configure.md"].sidebar_positions == (2, 2)  # `position: 2`, prefix 02
+    assert pages["docs/02-guides/writing-docs.md"].sidebar_positions == (3, None)  # the YAML file's `position: 3`
+    # A translation is placed where its source page is: the source tree's category files give its folders' positions.
+    translated = "i18n/fr/docusaurus-plugin-content-docs/current/01-getting-started/01-install.mdx"
+    assert pages[translated].sidebar_positions == (2, 1)
+
+
+def test_a_folder_without_category_position_is_placed_by_its_number_prefix(tmp_path: Path) -> None:
+    (tmp_path / "07-tutorial" / "basics").mkdir(parents=True)
+    (tmp_path / "07-tutorial" / "_category_.json").write_text('{"label": "Tutorial"}', encoding="utf-8")
+    (tmp_path / "07-tutorial" / "basics" / "first.md").write_text("Text.\n", encoding="utf-8")
+
+    (page,) = read_tree(tmp_path).pages
+
+    assert page.sidebar_positions == (7, None, None)
+
+
 def test_categories_from_json_and_yaml(book: BookTree) -> None:
     getting_started, guides = book.categories
 

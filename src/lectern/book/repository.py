@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 # {where} and {rank} are filled from the fixed fragments below only: values always travel as parameters.
 _PAGES = """
-SELECT p.id, p.book, p.locale, p.title, p.route, p.url, p.description, p.source_path
+SELECT p.id, p.book, p.locale, p.title, p.route, p.url, p.description, p.source_path, p.sidebar_positions
 FROM book_pages AS p
 WHERE {where}
 ORDER BY {rank} p.book, p.locale, p.route, p.source_path
@@ -38,6 +38,8 @@ class PageRecord:
     url: str
     description: str | None
     source_path: str  # relative to the ingested root
+    # Each enclosing folder's sidebar position, then the page's; None for pages ingested before they were stored.
+    sidebar_positions: list[float | None] | None
 
 
 @dataclass(frozen=True)

@@ -115,10 +115,12 @@ def _add_body(sections: list[_Section], body: str) -> None:
 
 
 def _sidebar_place(page: PageRecord) -> SidebarPlace:
-    # The index keeps no front matter `sidebar_position` and no `_category_` position (book_pages has no column
-    # for them), so the number prefixes of the page's path are the positions there are.
-    return SidebarPlace(page.source_path, page.route, prefix_positions(page.source_path))
+    # Pages ingested before migration 0008 have no stored positions until the next ingest: their number prefixes
+    # are the positions there are.
+    if page.sidebar_positions is None:
+        return SidebarPlace(page.source_path, page.route, prefix_positions(page.source_path))
+    return SidebarPlace(page.source_path, page.route, tuple(page.sidebar_positions))
 
 
 def _summary(page: PageRecord) -> BookPageSummary:
-    return BookPageSummary(**asdict(page))
+    return BookPageSummary(**asdict(page))  # the model ignores what it does not show: sidebar_positions

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
+    Double,
     ForeignKey,
     Identity,
     Index,
@@ -117,6 +118,9 @@ class BookPage(Base):
     search_config: Mapped[str] = mapped_column(String(63), nullable=False)  # text search config of its chunks
     # SHA-256 of the source text and of the options that shape the stored rows: equal hash, nothing to do.
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    # The sidebar's order: each enclosing folder's `_category_` position, then the page's `sidebar_position` (number
+    # prefixes where those are missing), null where there is none; a null array for rows ingested before 0008.
+    sidebar_positions: Mapped[list[float | None] | None] = mapped_column(ARRAY(Double))
     chunk_count: Mapped[int] = mapped_column(Integer, nullable=False)
     term_count: Mapped[int] = mapped_column(Integer, nullable=False)  # indexed terms in all its chunks (BM25)
     # The model that embedded its chunks (`openai:<model>`, `local:<folder>@<digest>`) and the vectors' size;

@@ -33,7 +33,7 @@ from lectern.llm.embeddings import Embedder
 from lectern.settings import get_settings
 
 # Bump when what is stored per page changes (parsing, chunking, analysis, columns): every page is rewritten once.
-INDEX_FORMAT = "3"
+INDEX_FORMAT = "4"
 
 # PostgreSQL text search configurations by language; any other language is indexed with 'simple'
 # (lower-cased words, no stemming, no stopword list: BM25's IDF then keeps frequent words cheap).
@@ -326,6 +326,7 @@ def page_row(source: SourcePage, options: IngestOptions, fingerprint: str) -> Pa
         description=source.page.description,
         search_config=search_config(source.locale),
         content_hash=fingerprint,
+        sidebar_positions=source.sidebar_positions,
     )
 
 

@@ -40,6 +40,9 @@ class PageRow:
     description: str | None
     search_config: str
     content_hash: str
+    # Each enclosing folder's sidebar position, then the page's (lectern.ingest.tree.SourcePage.sidebar_positions);
+    # None leaves the column null, and readers fall back to the number prefixes of the source path.
+    sidebar_positions: Sequence[float | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,13 +94,15 @@ _REPLACE_PAGE = text(
     WITH page AS (
         INSERT INTO book_pages AS p
             (book, locale, source_path, doc_id, title, route, url, description, search_config, content_hash,
-             chunk_count, term_count, embedding_model, embedding_dimensions)
+             sidebar_positions, chunk_count, term_count, embedding_model, embedding_dimensions)
         VALUES (:book, :locale, :source_path, :doc_id, :title, :route, :url, :description, :search_config,
-                :content_hash, :chunks, 0, :embedding_model, :embedding_dimensions)
+                :content_hash, CAST(:sidebar_positions AS double precision[]), :chunks, 0, :embedding_model,
+                :embedding_dimensions)
         ON CONFLICT (book, locale, source_path) DO UPDATE
             SET doc_id = excluded.doc_id, title = excluded.title, route = excluded.route, url = excluded.url,
                 description = excluded.description, search_config = excluded.search_config,
-                content_hash = excluded.content_hash, chunk_count = excluded.chunk_count, term_count = 0,
+                content_hash = excluded.content_hash, sidebar_positions = excluded.sidebar_positions,
+                chunk_count = excluded.chunk_count, term_count = 0,
                 embedding_model = excluded.embedding_model, embedding_dimensions = excluded.embedding_dimensions,
                 updated_at = now()
         RETURNING p.id
@@ -166,6 +171,9 @@ async def replace_page(
         raise ValueError(f"{len(vectors.vectors)} vectors for {len(chunks)} chunks")
     model, dimensions = (vectors.model, vectors.dimensions or None) if vectors is not None else (None, None)
     values = {**asdict(page), "embedding_model": model, "embedding_dimensions": dimensions, "chunks": len(chunks)}
+    if page.sidebar_positions is not None:
+        # A list of floats: psycopg dumps a tuple as a record, and refuses a list that mixes ints and floats.
+        values["sidebar_positions"] = [None if p is None else float(p) for p in page.sidebar_positions]
     page_id, deleted, _ = (await session.execute(_REPLACE_PAGE, values)).one()
     if chunks:
         embeddings = [vector_literal(v) for v in vectors.vectors] if vectors is not None else [None] * len(chunks)

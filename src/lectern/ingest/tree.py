@@ -55,6 +55,9 @@ class SourcePage:
     translated: bool  # True for pages of an i18n tree in a locale other than the default one
     categories: tuple[str, ...]  # labels of the enclosing folders, outermost first
     position: float | None  # sidebar_position, else the file's number prefix
+    # The sidebar's position of each enclosing folder (its `_category_` position, else its number prefix), outermost
+    # first, then the page's own `position`; None where there is none.
+    sidebar_positions: tuple[float | None, ...]
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class PageFile:
     locale: str
     translated: bool
     categories: tuple[str, ...]  # labels of the enclosing folders, outermost first
+    category_positions: tuple[float | None, ...]  # the enclosing folders' sidebar positions, outermost first
     surroundings: str  # SHA-256 of the category and translation files that apply to this page
     data: bytes = field(repr=False)
 
@@ -151,6 +155,7 @@ def parse_file(
     strip_prefixes = page.front_matter.get("parse_number_prefixes") is not False
     folder_names = tuple(split_number_prefix(name)[0] if strip_prefixes else name for name in file.folders)
     prefix = split_number_prefix(file.path.stem)[1] if strip_prefixes else None
+    position = page.sidebar_position if page.sidebar_position is not None else prefix
     return SourcePage(
         page=page,
         source_path=file.source_path,
@@ -159,7 +164,8 @@ def parse_file(
         locale=file.locale,
         translated=file.translated,
         categories=file.categories,
-        position=page.sidebar_position if page.sidebar_position is not None else prefix,
+        position=position,
+        sidebar_positions=(*file.category_positions, position),
     )
 
 
@@ -208,11 +214,12 @@ class _TreeReader:
             if folders and is_source:
                 self._read_category(here, folders)
             trail = tuple(self._folder_label(folders[: depth + 1], labels) for depth in range(len(folders)))
+            positions = tuple(self._folder_position(folders[: depth + 1]) for depth in range(len(folders)))
             surroundings = self._surroundings(folders, translation_digest)
             for name in sorted(file_names):
                 path = here / name
                 if path.suffix.lower() in MARKDOWN_SUFFIXES and not name.startswith(("_", ".")):
-                    self._read_file(path, folders, locale, translated, trail, surroundings)
+                    self._read_file(path, folders, locale, translated, trail, positions, surroundings)
 
     def _surroundings(self, folders: tuple[str, ...], translation_digest: bytes) -> str:
         """One hash of the files that shape the pages of a folder besides their own: category and translation files."""
@@ -238,6 +245,7 @@ class _TreeReader:
         locale: str,
         translated: bool,
         trail: tuple[str, ...],
+        positions: tuple[float | None, ...],
         surroundings: str,
     ) -> None:
         source_path = self._relative(path)
@@ -246,7 +254,9 @@ class _TreeReader:
         except OSError as exc:
             self.failures.append(BadFile(source_path, str(exc)))
             return
-        self.files.append(PageFile(path, source_path, folders, locale, translated, trail, surroundings, data))
+        self.files.append(
+            PageFile(path, source_path, folders, locale, translated, trail, positions, surroundings, data)
+        )
 
     def _read_category(self, folder: Path, folders: tuple[str, ...]) -> None:
         label, position = split_number_prefix(folders[-1])
@@ -269,6 +279,11 @@ class _TreeReader:
         category = self.categories.get(folders)
         label = category.label if category else split_number_prefix(folders[-1])[0]
         return translations.get(label, label)
+
+    def _folder_position(self, folders: tuple[str, ...]) -> float | None:
+        # Translations keep the source tree's positions: their folders mirror it and their category files are unread.
+        category = self.categories.get(folders)
+        return category.position if category else split_number_prefix(folders[-1])[1]
 
     def _translated_labels(self, content_root: Path) -> tuple[dict[str, str], bytes]:
         """Category labels translated in `i18n/<locale>/docusaurus-plugin-content-docs/current.json`, and its hash."""
