@@ -18,7 +18,7 @@ from lectern.book.repository import ChunkRecord, PageRecord
 from lectern.book.schemas import BookPageList, BookPageRead, BookPageSummary, BookSection
 from lectern.book.sidebar import SidebarPlace, prefix_positions, sidebar_key
 from lectern.errors import NotFound
-from lectern.ingest.markdown import heading_slug
+from lectern.ingest.markdown import heading_from_anchor, heading_slug, is_anchor_of
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -75,25 +75,15 @@ def _headings_for(shown: tuple[str, ...], path: tuple[str, ...], anchor: str | N
     common = 0
     while common < min(len(shown), len(path)) and shown[common] == path[common]:
         common += 1
-    named = bool(path) and anchor is not None and _is_anchor_of(anchor, path[-1])
+    named = bool(path) and anchor is not None and is_anchor_of(anchor, path[-1])
     opened = [
         _Section(depth + 2, heading, anchor if named and depth == len(path) - 1 else heading_slug(heading))
         for depth, heading in enumerate(path)
         if depth >= common
     ]
     if anchor is not None and not named:
-        opened.append(_Section(min(6, len(path) + 2), _heading_from_anchor(anchor), anchor))
+        opened.append(_Section(min(6, len(path) + 2), heading_from_anchor(anchor), anchor))
     return opened
-
-
-def _is_anchor_of(anchor: str, heading: str) -> bool:
-    base = heading_slug(heading)
-    return anchor == base or re.fullmatch(re.escape(base) + r"-\d+", anchor) is not None
-
-
-def _heading_from_anchor(anchor: str) -> str:
-    words = anchor.replace("-", " ").strip()
-    return words[:1].upper() + words[1:] if words else anchor
 
 
 def _add_body(sections: list[_Section], body: str) -> None:

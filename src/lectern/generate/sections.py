@@ -7,13 +7,12 @@ is rebuilt from the chunks before it is cut again, by heading, into sections.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from lectern.generate.markdown import HEADING, lines_of
-from lectern.ingest.markdown import HeadingSlugger, heading_slug, plain_heading
+from lectern.ingest.markdown import HeadingSlugger, heading_from_anchor, is_anchor_of, plain_heading
 
 # About 1,000 tokens of source per model call for rewriting: long enough for context, short enough that several
 # sections run at once and a failed check costs little to redo.
@@ -70,7 +69,7 @@ def page_markdown(title: str, chunks: Sequence[ChunkLike]) -> str:
             common = 0
             while common < min(len(shown), len(path)) and shown[common] == path[common]:
                 common += 1
-            named = bool(path) and _is_anchor_of(chunk.anchor or "", path[-1])
+            named = bool(path) and is_anchor_of(chunk.anchor or "", path[-1])
             if named:
                 # A new anchor is a new section, even under a heading just like the one before ("Example" twice).
                 common = min(common, len(path) - 1)
@@ -79,8 +78,8 @@ def page_markdown(title: str, chunks: Sequence[ChunkLike]) -> str:
             if chunk.anchor is not None and not named:
                 # A merged group's first heading: only its anchor is left to name it.
                 level = min(6, len(path) + 2)
-                parts.append(f"{'#' * level} {_heading_from_anchor(chunk.anchor)}")
-                shown = [*path, _heading_from_anchor(chunk.anchor)]
+                parts.append(f"{'#' * level} {heading_from_anchor(chunk.anchor)}")
+                shown = [*path, heading_from_anchor(chunk.anchor)]
             previous = chunk.anchor
         parts.append(body)
         shown = _under_body_headings(shown, body)
@@ -95,16 +94,6 @@ def _under_body_headings(shown: list[str], body: str) -> list[str]:
             level, text = found
             shown = [*shown[: max(0, level - 2)], plain_heading(text)]
     return shown
-
-
-def _is_anchor_of(anchor: str, heading: str) -> bool:
-    base = heading_slug(heading)
-    return anchor == base or re.fullmatch(re.escape(base) + r"-\d+", anchor) is not None
-
-
-def _heading_from_anchor(anchor: str) -> str:
-    words = anchor.replace("-", " ").strip()
-    return words[:1].upper() + words[1:] if words else anchor
 
 
 def outline(markdown: str) -> list[Section]:

@@ -701,6 +701,18 @@ def heading_slug(text: str) -> str:
     return "".join(char for char in text.lower() if _kept_in_slug(char)).replace(" ", "-")
 
 
+def is_anchor_of(anchor: str, heading: str) -> bool:
+    """Whether `anchor` is the slug Docusaurus gives `heading`, or a numbered repeat of it ('setup-2')."""
+    base = heading_slug(heading)
+    return anchor == base or re.fullmatch(re.escape(base) + r"-\d+", anchor) is not None
+
+
+def heading_from_anchor(anchor: str) -> str:
+    """A readable heading for a section known only by its anchor: 'install-the-cli' -> 'Install the cli'."""
+    words = anchor.replace("-", " ").strip()
+    return words[:1].upper() + words[1:] if words else anchor
+
+
 class HeadingSlugger:
     """Hands out a page's heading anchors, numbering repeats: 'setup', 'setup-1', 'setup-2'."""
 
