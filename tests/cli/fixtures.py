@@ -1,7 +1,9 @@
-"""The `cli` fixture: run `lectern …` through CliRunner in a clean environment and an empty folder."""
+"""Running `lectern …` in tests: the `cli` fixture (CliRunner, a clean environment, an empty folder) and
+`run_main`, through the real entry point."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
+import lectern.cli
 from lectern.cli import app
 from lectern.settings import get_settings
 from tests.cli.serving import clear_contract_env
@@ -29,3 +32,17 @@ def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Invoke]:
 
     yield invoke
     get_settings.cache_clear()
+
+
+def run_main(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str], env: dict[str, str]
+) -> tuple[int, str, str]:
+    """`lectern ARGS` through the real entry point with `env` set: exit code, stdout, stderr."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "argv", ["lectern", *args])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stopped:
+        lectern.cli.main()
+    captured = capsys.readouterr()
+    return int(stopped.value.code or 0), captured.out, captured.err

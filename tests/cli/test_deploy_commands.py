@@ -7,7 +7,6 @@ domain is a small stand-in for Vercel's edge that forwards to whichever deployme
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +16,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
-import lectern.cli
 from lectern.cli import app, vercel_options
 from lectern.deploy.emulator import DEFAULT_TEAM_ID, Deployment, EmulatorState, Project, RunningEmulator
 from lectern.deploy.init import InitOptions, initialise
 from lectern.deploy.vercel import RetryPolicy
+from tests.cli.fixtures import run_main
 from tests.cli.serving import clear_contract_env
 from tests.deploy.fixtures import PROJECT_ID, emulator, fresh_state, linked_env, seed_deployment, uploads
 from tests.deploy.servers import (
@@ -70,15 +69,9 @@ class Deployer:
 
     def main(self, *args: str, **env: str) -> tuple[int, str, str]:
         """Through the real entry point: exit code, stdout, stderr."""
-        for name, value in {**self.env, **env}.items():
-            self.monkeypatch.setenv(name, value)
-        self.monkeypatch.setattr(sys, "argv", ["lectern", *args])
-        self.capsys.readouterr()
-        with pytest.raises(SystemExit) as stopped:
-            lectern.cli.main()
-        captured = self.capsys.readouterr()
-        self.outputs.append(captured.out + captured.err)
-        return int(stopped.value.code or 0), captured.out, captured.err
+        code, out, err = run_main(self.monkeypatch, self.capsys, list(args), {**self.env, **env})
+        self.outputs.append(out + err)
+        return code, out, err
 
     def requests(self, method: str, fragment: str) -> list[str]:
         return [r.path for r in self.state.requests if r.method == method and fragment in r.path]

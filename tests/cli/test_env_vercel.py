@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-import lectern.cli
 from lectern.cli import app, vercel_options
 from lectern.cli.common import CommandError
 from lectern.deploy.emulator import DEFAULT_TEAM_ID, EmulatorState, Project, RunningEmulator
 from lectern.deploy.emulator import env_vars as emulator_env_vars
 from lectern.deploy.vercel import RetryPolicy
+from tests.cli.fixtures import run_main
 from tests.cli.serving import clear_contract_env
 from tests.deploy.fixtures import PROJECT_ID, emulator, linked_env, project, state
 
@@ -63,15 +63,9 @@ class VercelCli:
 
     def main(self, *args: str, **env: str) -> tuple[int, str, str]:
         """`lectern env ARGS` through the real entry point: exit code, stdout, stderr."""
-        for name, value in {**self.env, **env}.items():
-            self.monkeypatch.setenv(name, value)
-        self.monkeypatch.setattr(sys, "argv", ["lectern", "env", *args])
-        self.capsys.readouterr()
-        with pytest.raises(SystemExit) as stopped:
-            lectern.cli.main()
-        captured = self.capsys.readouterr()
-        self.outputs.append(captured.out + captured.err)
-        return int(stopped.value.code or 0), captured.out, captured.err
+        code, out, err = run_main(self.monkeypatch, self.capsys, ["env", *args], {**self.env, **env})
+        self.outputs.append(out + err)
+        return code, out, err
 
     def stored(self, key: str, target: str = "production") -> tuple[str, str, list[str]]:
         env = self.state.env_var(self.project, key, target=target)

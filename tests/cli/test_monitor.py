@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,13 +13,12 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-import lectern.cli
 from lectern.cli import vercel_options
 from lectern.deploy.emulator import RunningEmulator
 from lectern.deploy.vercel import RetryPolicy
 from lectern.metrics.histogram import bucket_index
 from lectern.metrics.recorder import MetricsRecorder
-from tests.cli.fixtures import Invoke
+from tests.cli.fixtures import Invoke, run_main
 from tests.deploy.fixtures import emulator, fresh_state, linked_env, seed_deployment
 from tests.ops.test_monitor import (
     TOKEN,
@@ -75,14 +73,7 @@ def main(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str, **env: str
 ) -> tuple[int, str, str]:
     """Through the real entry point: exit code, stdout, stderr (wide, so Rich does not wrap the error line)."""
-    for name, value in {"COLUMNS": "250", **env}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr(sys, "argv", ["lectern", *args])
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as stopped:
-        lectern.cli.main()
-    captured = capsys.readouterr()
-    return int(stopped.value.code or 0), captured.out, captured.err
+    return run_main(monkeypatch, capsys, list(args), {"COLUMNS": "250", **env})
 
 
 async def run(cli: Invoke, *args: str, env: dict[str, str] | None = None) -> Result:
