@@ -28,12 +28,12 @@ from typing import Any
 import psycopg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from benchmarks.ingest_throughput import own_database
+from benchmarks.ingest_throughput import default_data, own_database
 from benchmarks.stats import save
 from lectern.db.session import Database
 from lectern.ingest.index import IngestOptions, ingest_book
 from lectern.llm.embeddings import Embedder, embedder_for
-from lectern.search import bm25, fusion, repository
+from lectern.search import bm25, fusion, proximity, repository
 from lectern.search.service import candidate_depth, search_passages
 from lectern.settings import Settings
 
@@ -45,11 +45,7 @@ RRF_KS = (20, 60)
 CONVEX_WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 THRESHOLDS = (-1.0, 0.1, 0.2, 0.3)
 NORMALISATIONS: tuple[fusion.Normalisation, ...] = ("minmax", "max")
-
-
-def default_data() -> Path | None:
-    shared = ROOT.parent / "shared" / "data"
-    return shared if shared.is_dir() else None
+PROXIMITY_WEIGHTS = (0.0, 0.1, 0.2, 0.3)
 
 
 @dataclass(frozen=True)
@@ -140,6 +136,7 @@ def cosine_anchor(corpus: Corpus, query_vectors: Sequence[Sequence[float]]) -> l
 
 
 Candidates = list[repository.Candidate]
+Positions = dict[int, list[proximity.TermPositions]]
 Fuser = Callable[[Candidates], list[tuple[int, float]]]
 
 
@@ -159,6 +156,12 @@ def fusers() -> dict[str, Fuser]:
     return found
 
 
+def keyword_leg(candidates: Candidates) -> list[tuple[int, float]]:
+    """The BM25 leg of the candidates alone, best first."""
+    hits = sorted((c for c in candidates if c.keyword_rank is not None), key=lambda c: c.keyword_rank or 0)
+    return [(c.chunk_id, c.bm25) for c in hits]
+
+
 async def collect(
     engine: AsyncEngine,
     questions: Sequence[Question],
@@ -172,6 +175,7 @@ async def collect(
     vector: list[list[str]] = []
     product: dict[str, list[list[str]]] = {name: [] for name in hybrid_settings}
     candidates: list[Candidates] = []
+    positions: list[Positions] = []
     timings: dict[str, list[float]] = {"keyword": [], "candidates": [], **{name: [] for name in hybrid_settings}}
     async with AsyncSession(engine) as session:
         for question, vector_ in zip(questions, query_vectors, strict=True):
@@ -185,6 +189,7 @@ async def collect(
             )
             timings["candidates"].append(time.perf_counter() - started)
             candidates.append(legs)
+            positions.append(await repository.term_positions(session, question.text, [c.chunk_id for c in legs]))
             by_vector = sorted((c for c in legs if c.vector_rank is not None), key=lambda c: c.vector_rank or 0)
             vector.append(page_ranking([corpus.chunk_page[c.chunk_id] for c in by_vector][:CHUNKS]))
             for name, settings in hybrid_settings.items():
@@ -192,11 +197,24 @@ async def collect(
                 found = await search_passages(session, question.text, k=CHUNKS, settings=settings)
                 timings[name].append(time.perf_counter() - started)
                 product[name].append(page_ranking([r.source_path for r in found.results]))
-    return {"keyword": keyword, "vector": vector, "product": product, "candidates": candidates, "timings": timings}
+    return {
+        "keyword": keyword,
+        "vector": vector,
+        "product": product,
+        "candidates": candidates,
+        "positions": positions,
+        "timings": timings,
+    }
 
 
-def fused_rankings(fuser: Fuser, candidates: Sequence[Candidates], corpus: Corpus) -> list[list[str]]:
-    return [page_ranking([corpus.chunk_page[i] for i, _ in fuser(c)][:CHUNKS]) for c in candidates]
+def fused_rankings(
+    fuser: Fuser, candidates: Sequence[Candidates], positions: Sequence[Positions], corpus: Corpus, weight: float
+) -> list[list[str]]:
+    """Page rankings from each question's candidates, fused, then re-scored by proximity as search does."""
+    return [
+        page_ranking([corpus.chunk_page[i] for i, _ in proximity.rerank(fuser(c)[:CHUNKS], p, weight=weight)])
+        for c, p in zip(candidates, positions, strict=True)
+    ]
 
 
 def cross_validate(
@@ -266,17 +284,31 @@ async def run(data: Path, limit: int | None) -> dict[str, Any]:
             if c.vector_rank is not None and c.similarity is not None and corpus.chunk_page[c.chunk_id] == question.gold
         ]
         gold_similarity.append(max(gold) if gold else None)
-    variants = {name: fused_rankings(f, candidates, corpus) for name, f in fusers().items()}
+    positions: list[Positions] = found["positions"]
+    variants = {
+        f"{name}, proximity {weight:g}": fused_rankings(f, candidates, positions, corpus, weight)
+        for name, f in fusers().items()
+        for weight in PROXIMITY_WEIGHTS
+    }
+    keyword_variants = {
+        f"keyword, proximity {weight:g}": fused_rankings(keyword_leg, candidates, positions, corpus, weight)
+        for weight in PROXIMITY_WEIGHTS
+    }
+    bm25_alone = keyword_variants["keyword, proximity 0"]
     rows = {
         "anchor: BM25 (bm25s)": metrics(bm25s_anchor(corpus, questions), questions),
         "anchor: cosine, exact (MiniLM)": metrics(cosine_anchor(corpus, query_vectors), questions),
-        "Lectern keyword (BM25 in SQL)": metrics(found["keyword"], questions),
+        "Lectern BM25 leg alone (SQL)": metrics(bm25_alone, questions),
+        "Lectern keyword (BM25 + proximity)": metrics(found["keyword"], questions),
         "Lectern vector (MiniLM, HNSW)": metrics(found["vector"], questions),
         **{f"Lectern {name}": metrics(r, questions) for name, r in found["product"].items()},
     }
-    variant_metrics = {name: metrics(r, questions) for name, r in variants.items()}
+    variant_metrics = {name: metrics(r, questions) for name, r in {**keyword_variants, **variants}.items()}
     # The product path (search_passages) must rank exactly as the same fusion computed here from its candidates.
-    same = variants["convex w=0.5 minmax, min sim 0.2"] == found["product"]["hybrid (convex)"]
+    min_similarity = hybrid_settings["hybrid (convex)"].search_min_similarity
+    product_fusion = f"convex w={fusion.VECTOR_WEIGHT:g} minmax, min sim {min_similarity:g},"
+    default = f"{product_fusion} proximity {proximity.WEIGHT:g}"
+    same = variants[default] == found["product"]["hybrid (convex)"]
     return {
         "questions": len(questions),
         "pages": report.pages_written,
@@ -290,6 +322,11 @@ async def run(data: Path, limit: int | None) -> dict[str, Any]:
         "cross_validation": {
             "by MRR@10": cross_validate(variants, questions),
             "by R@1": cross_validate(variants, questions, "R@1"),
+            "keyword, by MRR@10": cross_validate(keyword_variants, questions),
+            # The fusion setting fixed at the product's (chosen before proximity existed), only its weight chosen.
+            "proximity weight with the product's fusion, by R@1": cross_validate(
+                {name: r for name, r in variants.items() if name.startswith(product_fusion)}, questions, "R@1"
+            ),
         },
         "gold_similarity": {
             "found in the vector leg": sum(1 for s in gold_similarity if s is not None) / len(questions),

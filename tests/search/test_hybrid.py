@@ -17,7 +17,7 @@ from lectern.app import create_app
 from lectern.ingest.index import IngestOptions, ingest_book
 from lectern.llm import retries
 from lectern.llm.embeddings import embedder_for
-from lectern.search import fusion, repository
+from lectern.search import fusion, proximity, repository
 from lectern.search.repository import Candidate
 from lectern.search.service import search_passages
 from lectern.settings import Settings
@@ -157,9 +157,13 @@ async def test_embeddings_none_searches_by_keywords_and_embeds_nothing(
 
     async with AsyncSession(engine) as session:
         found = await search_passages(session, question, k=5, settings=settings)
-        hits = await repository.keyword_hits(session, question, k=5)
+        hits = await repository.keyword_hits(session, question, k=proximity.DEPTH)
+        near = await repository.term_positions(session, question, [h.chunk_id for h in hits])
 
-    assert [(r.url, r.score) for r in found.results] == [(h.url, h.score) for h in hits]
+    # The keyword ranking alone, its head re-scored by proximity.
+    urls = {h.chunk_id: h.url for h in hits}
+    expected = proximity.rerank([(h.chunk_id, h.score) for h in hits], near)[:5]
+    assert [(r.url, r.score) for r in found.results] == [(urls[i], score) for i, score in expected]
     assert found.results[0].url == f"{BASE}/docs/guides/deploy" and "<mark>" in found.results[0].snippet
     assert openai_standin.requests == []
 

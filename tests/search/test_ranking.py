@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from lectern.errors import InvalidInput
 from lectern.ingest.index import IngestOptions, ingest_book
+from lectern.search import repository
 from lectern.search.bm25 import K1, B
 from lectern.search.service import marked_snippet, search_passages
 from tests.search.conftest import BASE_URL
@@ -48,17 +49,17 @@ async def test_a_question_sharing_no_meaningful_word_finds_nothing(session: Asyn
     assert (await search_passages(session, question)).results == []
 
 
-async def test_scores_are_bm25_over_the_scope(session: AsyncSession, clean_database: str) -> None:
+async def test_keyword_scores_are_bm25_over_the_scope(session: AsyncSession, clean_database: str) -> None:
     question = "deploy the Lectern backend, then roll back and run the API"
-    found = await search_passages(session, question, k=50, locale="en")
+    found = await repository.keyword_hits(session, question, k=50, locale="en")
 
     with psycopg.connect(clean_database) as conn:
         scores = python_bm25(conn, question)
         url_of = dict(conn.execute("SELECT id, url FROM book_chunks").fetchall())
     expected = sorted(((score, url_of[chunk_id]) for chunk_id, score in scores.items()), key=lambda pair: -pair[0])
     assert len(expected) > 2
-    assert urls(found) == [url for _, url in expected]
-    assert [result.score for result in found.results] == pytest.approx([score for score, _ in expected])
+    assert [hit.url for hit in found] == [url for _, url in expected]
+    assert [hit.score for hit in found] == pytest.approx([score for score, _ in expected])
     assert (K1, B) == (1.2, 0.75)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lectern.ingest.store import vector_expression, vector_literal
 from lectern.search import bm25
+from lectern.search.proximity import TermPositions
 
 # ts_headline wraps matches in these private-use characters (stripped from the text first): the
 # service escapes the snippet as HTML and only then turns them into <mark> tags.
@@ -22,7 +23,7 @@ _HEADLINE = (
 
 # The best chunks with their pages, and snippets for those only.
 _KEYWORD_HITS = """
-SELECT r.score, c.page_id, p.title, c.url, c.heading_path, p.source_path,
+SELECT r.chunk_id, r.score, c.page_id, p.title, c.url, c.heading_path, p.source_path,
        ts_headline(
            CAST(p.search_config AS regconfig),
            translate(regexp_replace(c.text, '^[^\\n]*\\n\\n', ''), :markers, ''),
@@ -49,6 +50,7 @@ _PREFIX = (
 class KeywordHit:
     """A ranked chunk with its page, and a snippet whose matches sit between MARK_START and MARK_END."""
 
+    chunk_id: int
     score: float
     page_id: uuid.UUID
     title: str
@@ -246,3 +248,39 @@ async def passages(session: AsyncSession, query: str, chunk_ids: list[int], *, o
     }
     rows = await session.execute(text(_PASSAGES), params)
     return [Passage(*row) for row in rows]
+
+
+# Where each of the query's lexemes (as the chunk's locale analyses the query) occurs in these chunks, with its IDF
+# in that locale. The query is analysed once per locale, not once per chunk word. tsvector positions count every
+# word, stop words included.
+_TERM_POSITIONS = """
+WITH chosen AS MATERIALIZED (
+    SELECT c.id, c.locale, c.tsv, l.search_config, l.chunks
+    FROM book_chunks AS c
+    JOIN book_locales AS l ON l.locale = c.locale
+    WHERE c.id = ANY(CAST(:ids AS bigint[]))
+),
+words AS MATERIALIZED (
+    SELECT l.locale, w.lexeme, ln(1 + (l.chunks - t.chunks + 0.5) / (t.chunks + 0.5)) AS idf
+    FROM (SELECT DISTINCT locale, search_config, chunks FROM chosen) AS l
+    CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector(CAST(l.search_config AS regconfig), :q))) AS w(lexeme)
+    JOIN book_terms AS t ON t.locale = l.locale AND t.lexeme = w.lexeme
+)
+SELECT c.id, w.lexeme, w.idf, e.positions
+FROM chosen AS c
+JOIN words AS w ON w.locale = c.locale
+CROSS JOIN LATERAL unnest(c.tsv) AS e(lexeme, positions, weights)
+WHERE e.lexeme = w.lexeme
+ORDER BY c.id, w.lexeme
+"""
+
+
+async def term_positions(session: AsyncSession, query: str, chunk_ids: list[int]) -> dict[int, list[TermPositions]]:
+    """For each of these chunks, the query's terms it holds, with their positions and IDF."""
+    found: dict[int, list[TermPositions]] = {}
+    if not chunk_ids:
+        return found
+    rows = await session.execute(text(_TERM_POSITIONS), {"q": query, "ids": chunk_ids})
+    for chunk_id, lexeme, idf, positions in rows:
+        found.setdefault(chunk_id, []).append(TermPositions(lexeme, float(idf), tuple(sorted(positions))))
+    return found

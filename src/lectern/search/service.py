@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lectern.errors import InvalidInput
 from lectern.llm.embeddings import Embedder, embedder_for
 from lectern.llm.errors import LLMError
-from lectern.search import fusion, repository
+from lectern.search import fusion, proximity, repository
 from lectern.search.repository import MARK_END, MARK_START, KeywordHit, Passage
 from lectern.search.schemas import DEFAULT_RESULTS, MAX_QUERY_CHARS, MAX_RESULTS, SearchResult, SearchResults
 from lectern.settings import Settings, get_settings
@@ -22,6 +22,7 @@ HEADING_SEPARATOR = " › "
 OPENING_CHARS = 240
 _WHITESPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w")
+_WORDS = re.compile(r"\w+")
 log = logging.getLogger(__name__)
 
 
@@ -62,8 +63,20 @@ async def search_passages(
         found = await _hybrid(session, query, embedder, settings, k=k, locale=locale, prefix=prefix or None)
         if found is not None:
             return found
-    hits = await repository.keyword_hits(session, query, k=k, locale=locale, prefix=prefix or None)
-    return SearchResults(results=[_keyword_result(hit) for hit in hits])
+    hits = await repository.keyword_hits(
+        session, query, k=max(k, proximity.DEPTH), locale=locale, prefix=prefix or None
+    )
+    by_id = {hit.chunk_id: hit for hit in hits}
+    ranked = await _by_proximity(session, query, [(hit.chunk_id, hit.score) for hit in hits])
+    return SearchResults(results=[_keyword_result(by_id[chunk_id], score) for chunk_id, score in ranked[:k]])
+
+
+async def _by_proximity(session: AsyncSession, query: str, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """The ranking with its head re-scored by how close together the query's words stand in each chunk."""
+    if len(_WORDS.findall(query)) < 2:  # a single word has no neighbour to be close to
+        return ranked
+    head = [chunk_id for chunk_id, _ in ranked[: proximity.DEPTH]]
+    return proximity.rerank(ranked, await repository.term_positions(session, query, head))
 
 
 def _embedder(settings: Settings) -> Embedder | None:
@@ -93,7 +106,8 @@ async def _hybrid(
     found = await repository.candidates(
         session, query, vector, model=embedder.model, depth=candidate_depth(k), locale=locale, prefix=prefix
     )
-    best = fusion.fuse(found, settings.search_fusion, min_similarity=settings.search_min_similarity)[:k]
+    fused = fusion.fuse(found, settings.search_fusion, min_similarity=settings.search_min_similarity)
+    best = (await _by_proximity(session, query, fused[: max(k, proximity.DEPTH)]))[:k]
     scores = dict(best)
     chosen = await repository.passages(session, query, list(scores), opening_chars=2 * OPENING_CHARS)
     return SearchResults(results=[_passage_result(passage, scores[passage.chunk_id]) for passage in chosen])
@@ -118,14 +132,14 @@ def _heading(heading_path: list[str]) -> str | None:
     return HEADING_SEPARATOR.join(headings) if headings else None
 
 
-def _keyword_result(hit: KeywordHit) -> SearchResult:
+def _keyword_result(hit: KeywordHit, score: float) -> SearchResult:
     return SearchResult(
         page_id=hit.page_id,
         title=hit.title,
         url=hit.url,
         heading=_heading(hit.heading_path),
         snippet=marked_snippet(hit.snippet),
-        score=hit.score,
+        score=score,
         source_path=hit.source_path,
     )
 
