@@ -17,12 +17,13 @@ BENCHMARKS = [
     "generate_cache",
     "generate_sections",
     "retrieval_xquad",
+    "chunk_size",
     "ingest_throughput",
     "rag_latency",
 ]
 NEEDS_WRK = {"throughput", "metrics_overhead"}
 # These read ../shared/data (XQuAD, the AWS docs corpus); each also takes --data.
-NEEDS_DATA = {"retrieval_xquad", "ingest_throughput", "rag_latency"}
+NEEDS_DATA = {"retrieval_xquad", "chunk_size", "ingest_throughput", "rag_latency"}
 
 
 def main() -> None:

@@ -111,8 +111,10 @@ async def test_the_projects_own_book_follows_its_positions(client: AsyncClient, 
 
     assert listed[0]["title"] == "What Lectern is"
     decisions = [i for i, route in enumerate(routes) if route.startswith("/decisions/")]
-    assert decisions == list(range(decisions[0], decisions[0] + 5))  # together, in their own positions' order
-    assert [listed[i]["title"][:4] for i in decisions] == ["0001", "0002", "0003", "0004", "0005"]
+    decided = sorted(path.name for path in (docs / "decisions").glob("0*.md"))
+    assert len(decided) >= 6
+    assert decisions == list(range(decisions[0], decisions[0] + len(decided)))  # together, in their positions' order
+    assert [listed[i]["title"][:4] for i in decisions] == [name[:4] for name in decided]
     # The folder's `position: 16` puts it after the top-level pages (1 to 15), before the reference folder (17).
     assert routes.index("/benchmarks") < decisions[0] and decisions[-1] < routes.index("/reference/vercel-emulator")
     top_level = [route for route in routes if route.count("/") == 1]

@@ -41,7 +41,7 @@ def ingest(
             min=MIN_CHUNK_CHARS,
             max=MAX_CHUNK_CHARS,
             # The default is chunking's, named here so that `lectern --help` need not import the parser.
-            show_default="1200",
+            show_default="800",
             help="Target size of a chunk in characters; one may reach twice that. A new size rewrites every page.",
         ),
     ] = None,

@@ -1,6 +1,7 @@
 """Cut a parsed page into heading-aware chunks that carry their heading path and a deep link.
 
-Sizes count characters of chunk body, about 4 per token: the 1,200 default is ~300 tokens, the 2x hard maximum ~600.
+Sizes count characters of chunk body, about 4 per token: the 800 default is ~200 tokens, the 2x hard maximum ~400.
+benchmarks/chunk_size.py chose the default (docs/decisions/0007-chunk-size.md).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from urllib.parse import quote
 
 from lectern.ingest.markdown import Paragraph, ParsedPage, Section
 
-DEFAULT_TARGET_CHARS = 1200
+DEFAULT_TARGET_CHARS = 800
 CHARS_PER_TOKEN = 4
 HEADING_SEPARATOR = " › "
 
