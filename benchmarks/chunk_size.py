@@ -46,7 +46,7 @@ from lectern.search.service import search_passages
 from lectern.settings import Settings
 
 SIZES = (300, 500, 800, 1200, 1600, 2400)
-BUDGETS = (2400, 4800, 7200)  # characters of chunk text given to the reader; 7,200 = chat's 6 passages × 1,200
+BUDGETS = (2400, 4800, 7200)  # characters of chunk text given to the reader (chat: 6 passages, ~4,800 at 800)
 RESULTS = MAX_RESULTS  # chunks ranked per question: enough to fill the largest budget with the smallest chunks
 READ_DEPTH = 20  # characters read before the evidence are averaged over questions that hit within this rank
 MARGIN = 40  # characters of the paragraph kept on each side of the answer
