@@ -5,6 +5,8 @@ Lectern's own time). Goal: search p95 ≤ 30 ms at 1×, growing sublinearly with
 
 Keyword search reads a budget of postings (lectern.search.bm25); beside it, the same search reading every
 posting of the query's terms (exact BM25, the anchor) is timed, and each query's ten scores are compared with it.
+Keyword search within two prefixes (a guide, a section) is timed too, beside the same search keeping its heads to the
+prefix by looking up each one's page (bm25.JOIN_FACTOR = 0, the anchor).
 
 The corpus is ingested once with its vectors (cached on disk between runs: embedding it on the CPU takes many
 minutes); the copies are made in SQL, as further books with the same pages, chunks and vectors (the triggers of
@@ -52,6 +54,11 @@ SCALES = (1, 4, 16)
 LLM_DELAY = 0.2  # the stand-in waits this long before its first chunk
 CACHE = Path(tempfile.gettempdir()) / "lectern-bench-cache"
 WARM_UP = 5
+# Prefixes of the corpus timed at each scale (chunks at 1x): a whole guide (586) and one section of a guide (218).
+PREFIXES = {
+    "a guide": "/docs/amazon-sqs-developer-guide/",
+    "a section": "/docs/iam-user-guide/reference_aws-services-that-work-with-iam",
+}
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,17 @@ def vacuum(conn: psycopg.Connection) -> None:
 
 
 @contextmanager
+def lookups_only() -> Iterator[None]:
+    """Keyword search under a prefix keeping its heads to the scope by looking up each one's page (no join)."""
+    factor = bm25.JOIN_FACTOR
+    bm25.JOIN_FACTOR = 0.0
+    try:
+        yield
+    finally:
+        bm25.JOIN_FACTOR = factor
+
+
+@contextmanager
 def every_posting() -> Iterator[None]:
     """Keyword search reading every posting of the query's terms: exact BM25, whatever the corpus's size."""
     budget = bm25.MIN_POSTINGS
@@ -180,9 +198,13 @@ async def scale_run(
     embedder: Embedder,
     server: OpenAIStandIn,
 ) -> dict[str, Any]:
-    async def search(settings: Settings, query: str) -> None:
+    async def search(settings: Settings, query: str, prefix: str | None = None) -> None:
         async with database.read_session() as session:
-            await search_passages(session, query, k=10, settings=settings)
+            await search_passages(session, query, k=10, prefix=prefix, settings=settings)
+
+    async def looked_up(query: str, prefix: str) -> None:
+        with lookups_only():
+            await search(keyword, query, prefix)
 
     async def exhaustive(query: str) -> None:
         with every_posting():
@@ -223,9 +245,16 @@ async def scale_run(
         raise AssertionError("the answer had no token")
 
     server.set_delay(LLM_DELAY)
+    within = {}
+    for name, prefix in PREFIXES.items():
+        within[f"search: keyword, prefix {name}"] = await measure(queries, lambda q, p=prefix: search(keyword, q, p))
+        within[f"search: keyword, prefix {name}, heads looked up (anchor)"] = await measure(
+            queries, lambda q, p=prefix: looked_up(q, p)
+        )
     return {
         "search: keyword": await measure(queries, lambda q: search(keyword, q)),
         "search: keyword, every posting read (exact)": await measure(queries, exhaustive),
+        **within,
         "search: hybrid": await measure(queries, lambda q: search(hybrid, q)),
         "of which: query embedding": await measure(queries, embed_only),
         "chat: extractive": await measure(queries, extractive),

@@ -123,8 +123,13 @@ async def test_cut_lists_still_give_exact_scores(session: AsyncSession, clean_da
     assert [hit.score for hit in found] == sorted((hit.score for hit in found), reverse=True)
 
 
+# JOIN_FACTOR 0: each head's page looked up; 1e9: the scope's chunks listed and joined.
+@pytest.mark.parametrize("join_factor", [0.0, 1e9])
 @pytest.mark.parametrize("prefix", ["/docs/guides/", f"{BASE_URL}/docs/reference", "/fr/"])
-async def test_cut_lists_keep_to_the_prefix(session: AsyncSession, tiny_budget: None, prefix: str) -> None:
+async def test_cut_lists_keep_to_the_prefix(
+    session: AsyncSession, tiny_budget: None, monkeypatch: pytest.MonkeyPatch, prefix: str, join_factor: float
+) -> None:
+    monkeypatch.setattr(bm25, "JOIN_FACTOR", join_factor)
     everywhere = await keyword_hits(session, QUESTION, k=50, prefix=prefix)
 
     pages = {re.sub(r"^https://book\.example|#.*$", "", hit.url) for hit in everywhere}
@@ -137,9 +142,12 @@ async def test_a_prefix_ranks_alike_scanned_whole_or_through_the_lists(
 ) -> None:
     scanned = await keyword_hits(session, QUESTION, k=50, locale="en", prefix=prefix)
     monkeypatch.setattr(bm25, "SCAN_CHUNKS", 0)
-    listed = await keyword_hits(session, QUESTION, k=50, locale="en", prefix=prefix)
+    monkeypatch.setattr(bm25, "JOIN_FACTOR", 0.0)
+    looked_up = await keyword_hits(session, QUESTION, k=50, locale="en", prefix=prefix)
+    monkeypatch.setattr(bm25, "JOIN_FACTOR", 1e9)
+    joined = await keyword_hits(session, QUESTION, k=50, locale="en", prefix=prefix)
 
-    assert urls_and_scores(scanned) == urls_and_scores(listed)
+    assert urls_and_scores(scanned) == urls_and_scores(looked_up) == urls_and_scores(joined)
     assert scanned
 
 
