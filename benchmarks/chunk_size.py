@@ -33,7 +33,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from benchmarks.ingest_throughput import default_data, own_database
+from benchmarks.ingest_throughput import corpus_folder, default_data, own_database
 from benchmarks.stats import save
 from lectern.db.session import Database
 from lectern.ingest.chunking import chunk_page
@@ -51,7 +51,6 @@ RESULTS = MAX_RESULTS  # chunks ranked per question: enough to fill the largest 
 READ_DEPTH = 20  # characters read before the evidence are averaged over questions that hit within this rank
 MARGIN = 40  # characters of the paragraph kept on each side of the answer
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = "aws-docs-corpus"
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -303,7 +302,7 @@ def search_code() -> dict[str, Any]:
     return {"commit": git("rev-parse", "HEAD"), "uncommitted": git("status", "--porcelain", "src/lectern/search")}
 
 
-async def run(data: Path, sizes: Sequence[int], limit: int | None) -> dict[str, Any]:
+async def run(data: Path, corpus: Path, sizes: Sequence[int], limit: int | None) -> dict[str, Any]:
     code = search_code()
     book = Path(tempfile.mkdtemp(prefix="lectern-chunk-book-"))
     atexit.register(shutil.rmtree, book, ignore_errors=True)
@@ -322,7 +321,7 @@ async def run(data: Path, sizes: Sequence[int], limit: int | None) -> dict[str, 
         "ingest_runs_per_size": 1,
         "search_code": code,
         "xquad": by_size,
-        "aws_window_fit": corpus_fit(data / CORPUS, sizes),
+        "aws_window_fit": corpus_fit(corpus, sizes),
     }
 
 
@@ -383,9 +382,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.data is None or not (args.data / "xquad" / "xquad.en.json").is_file():
         raise SystemExit("XQuAD not found: pass --data pointing at the folder that holds xquad/xquad.en.json")
-    if not (args.data / CORPUS).is_dir():
-        raise SystemExit(f"{args.data / CORPUS} not found: pass --data pointing at the folder that holds {CORPUS}/")
-    results = asyncio.run(run(args.data, args.sizes, args.limit))
+    results = asyncio.run(run(args.data, corpus_folder(args.data), args.sizes, args.limit))
     print(f"\nEvidence retrieval on XQuAD ({results['questions']} questions, {RESULTS} chunks ranked per question):")
     print(evidence_table(results))
     print(

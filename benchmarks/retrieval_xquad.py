@@ -37,7 +37,6 @@ from lectern.search import bm25, fusion, proximity, repository
 from lectern.search.service import candidate_depth, search_passages
 from lectern.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
 CUTOFFS = (1, 5, 10)
 DEPTH = 10  # pages ranked per question
 CHUNKS = 20  # chunks asked for, so that DEPTH distinct pages remain after merging a page's chunks

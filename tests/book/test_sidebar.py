@@ -66,6 +66,13 @@ def test_number_prefixes_are_positions() -> None:
     assert prefix_positions("2024-01-31-release.md") == (None,)  # a date, not a prefix
 
 
+async def listed_titles(client: AsyncClient, make_settings: Any, root: Path, pages: dict[str, str]) -> list[str]:
+    """Write and ingest these pages, then the titles GET /api/book/pages lists, in its order."""
+    write_pages(root, pages)
+    await ingest(make_settings, root)
+    return [page["title"] for page in (await client.get("/api/book/pages")).json()["pages"]]
+
+
 async def test_the_pages_are_listed_in_sidebar_order(client: AsyncClient, make_settings: Any, tmp_path: Path) -> None:
     pages = {
         "zz-appendix.md": "# Appendix\n\nLast, by name.\n",
@@ -75,12 +82,9 @@ async def test_the_pages_are_listed_in_sidebar_order(client: AsyncClient, make_s
         "03-reference/index.md": "# Reference\n\nThe folder's own page.\n",
         "02-tutorial.md": "# Tutorial\n\nSecond.\n",
     }
-    write_pages(tmp_path / "site", pages)
-    await ingest(make_settings, tmp_path / "site")
+    titles = await listed_titles(client, make_settings, tmp_path / "site", pages)
 
-    listed = (await client.get("/api/book/pages")).json()["pages"]
-
-    assert [page["title"] for page in listed] == ["Welcome", "Tutorial", "Reference", "CLI", "API", "Appendix"]
+    assert titles == ["Welcome", "Tutorial", "Reference", "CLI", "API", "Appendix"]
 
 
 async def test_front_matter_and_category_positions_order_the_list(
@@ -94,12 +98,9 @@ async def test_front_matter_and_category_positions_order_the_list(
         "reference/b-cli.md": "---\nsidebar_position: 1\n---\n# CLI\n\nFirst in its folder.\n",
         "reference/a-api.md": "# API\n\nUnpositioned in its folder.\n",
     }
-    write_pages(tmp_path / "site", pages)
-    await ingest(make_settings, tmp_path / "site")
+    titles = await listed_titles(client, make_settings, tmp_path / "site", pages)
 
-    listed = (await client.get("/api/book/pages")).json()["pages"]
-
-    assert [page["title"] for page in listed] == ["Zeta", "CLI", "API", "Beta", "Alpha"]
+    assert titles == ["Zeta", "CLI", "API", "Beta", "Alpha"]
 
 
 async def test_the_projects_own_book_follows_its_positions(client: AsyncClient, make_settings: Any) -> None:
